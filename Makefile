@@ -1,0 +1,115 @@
+# xenchannel — one GNU Makefile for the whole tree.
+#
+#   make                 build everything into $(BUILD)/
+#   make check           build, lint and run every test (SANITIZE=1: ASan+UBSan)
+#   make demo            the README's demo
+#   make bench           benchmarks (figures, never assertions)
+#   make fuzz            each fuzz target for a bounded time
+#   make install         PREFIX=/usr/local DESTDIR=
+#   make deps            install the Debian 12 packages (as root)
+#   make lint            clang-format, cppcheck, clang-tidy
+#
+# Each folder adds its own parts in a module.mk fragment; this file holds
+# the shared rules. Generated C lives in $(OUT)/gen, never in the source tree.
+
+BUILD    ?= build
+SANITIZE ?= 0
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+LIBDIR   ?= $(PREFIX)/lib
+BINDIR   ?= $(PREFIX)/bin
+SBINDIR  ?= $(PREFIX)/sbin
+INCDIR   ?= $(PREFIX)/include
+MANDIR   ?= $(PREFIX)/share/man
+PYTHON   ?= python3
+PKG_CONFIG ?= pkg-config
+CC       ?= gcc
+
+ifeq ($(SANITIZE),1)
+OUT      := $(BUILD)/san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer
+else
+OUT      := $(BUILD)
+SANFLAGS :=
+endif
+
+VERSION    := 0.1.0
+SOVERSION  := 0
+
+# pkg-config modules: the library and the daemon use only stable-ABI ones.
+LIB_PKGS   := xenstore xenevtchn xengnttab yajl
+TOOL_PKGS  := $(LIB_PKGS) xlutil xenlight xencontrol xentoollog
+TEST_PKGS  := $(TOOL_PKGS) cmocka
+
+pkgcflags = $(shell $(PKG_CONFIG) --cflags $(1))
+pkglibs   = $(shell $(PKG_CONFIG) --libs $(1))
+
+WARNFLAGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+             -Wmissing-prototypes -Wno-missing-field-initializers
+BASECFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -fPIC $(WARNFLAGS)
+CPPFLAGS_ALL := -Ilibxl-channel/include -I$(OUT)/gen -Ilibxl-channel \
+                $(call pkgcflags,$(TEST_PKGS) libevent_core)
+ALL_CFLAGS = $(BASECFLAGS) $(SANFLAGS) $(CPPFLAGS_ALL) $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+# Filled in by the module.mk fragments.
+PROGRAMS   :=
+LIBRARIES  :=
+TESTS      :=
+TEST_DEPS  :=
+BENCHES    :=
+FUZZERS    :=
+GENERATED  :=
+INSTALL_HEADERS :=
+LINT_C     := $(shell find idl libxl-channel backend xl-cmd udev tests -name "*.[ch]" 2>/dev/null | sort)
+
+.PHONY: all check lint deps demo bench fuzz install clean format
+all:
+
+include idl/module.mk
+include libxl-channel/module.mk
+-include backend/module.mk
+include xl-cmd/module.mk
+-include udev/module.mk
+include tests/module.mk
+-include tests/testbed/module.mk
+-include docs/module.mk
+
+all: $(LIBRARIES) $(PROGRAMS)
+
+# Object files mirror the source tree; generated sources live in $(OUT)/gen.
+$(OUT)/obj/%.o: %.c | $(GENERATED)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(OUT)/obj/gen/%.o: $(OUT)/gen/%.c | $(GENERATED)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)
+
+check: all $(TESTS) $(TEST_DEPS)
+	@$(MAKE) --no-print-directory lint
+	@XCH_SRC=$(CURDIR) XCH_OUT=$(abspath $(OUT)) XCH_SANITIZE=$(SANITIZE) \
+	    tests/run-tests $(TESTS)
+
+lint: $(GENERATED)
+	@LINT_CFLAGS="-std=c11 -D_GNU_SOURCE $(CPPFLAGS_ALL)" \
+	    LINT_INCLUDES="-Ilibxl-channel/include -I$(OUT)/gen -Ilibxl-channel" \
+	    tools/lint $(LINT_C)
+
+deps:
+	tools/deps
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) \
+	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	install -m 0644 $(INSTALL_HEADERS) $(DESTDIR)$(INCDIR)/
+	$(INSTALL_EXTRA)
+
+clean:
+	rm -rf $(BUILD)
+
+format:
+	clang-format -i $(LINT_C)
