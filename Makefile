@@ -67,14 +67,11 @@ LINT_C     := $(shell find idl libxl-channel backend xl-cmd udev tests -name "*.
 .PHONY: all check lint deps demo bench fuzz install clean format
 all:
 
+# The generated types first: the library's object list needs GEN_OBJS.
 include idl/module.mk
 include libxl-channel/module.mk
--include backend/module.mk
-include xl-cmd/module.mk
--include udev/module.mk
-include tests/module.mk
--include tests/testbed/module.mk
--include docs/module.mk
+include $(filter-out idl/module.mk libxl-channel/module.mk, \
+    $(sort $(wildcard */module.mk tests/*/module.mk)))
 
 all: $(LIBRARIES) $(PROGRAMS)
 
@@ -89,10 +86,14 @@ $(OUT)/obj/gen/%.o: $(OUT)/gen/%.c | $(GENERATED)
 
 -include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)
 
-check: all $(TESTS) $(TEST_DEPS)
-	@$(MAKE) --no-print-directory lint
-	@XCH_SRC=$(CURDIR) XCH_OUT=$(abspath $(OUT)) XCH_SANITIZE=$(SANITIZE) \
-	    tests/run-tests $(TESTS)
+# Lint runs as one of the tests (tests/lint.sh) so that its result is part of
+# the summary line and a lint finding does not hide test results.
+check: all $(filter-out %.sh,$(TESTS)) $(TEST_DEPS)
+	@XCH_SRC=$(CURDIR) XCH_OUT=$(abspath $(OUT)) XCH_BUILD=$(BUILD) \
+	    XCH_SANITIZE=$(SANITIZE) tests/run-tests tests/lint.sh $(TESTS)
+
+demo: all $(TEST_DEPS)
+	@XCH_SRC=$(CURDIR) XCH_OUT=$(abspath $(OUT)) tools/demo
 
 lint: $(GENERATED)
 	@LINT_CFLAGS="-std=c11 -D_GNU_SOURCE $(CPPFLAGS_ALL)" \

@@ -7,7 +7,8 @@ LIB_SONAME := libxenchannel.so.$(SOVERSION)
 LIB_LIBS   := $(call pkglibs,$(LIB_PKGS))
 
 LIBRARIES  += $(LIB_A) $(LIB_SO) $(OUT)/lib/xenchannel.pc
-INSTALL_HEADERS += libxl-channel/include/xenchannel.h $(GEN_HEADERS)
+INSTALL_HEADERS += libxl-channel/include/xenchannel.h \
+                   libxl-channel/include/xenchannel_ring.h $(GEN_HEADERS)
 
 $(LIB_A): $(LIB_OBJS)
 	@mkdir -p $(@D)

@@ -1,0 +1,67 @@
+/*
+ * xl-channel.h - internal interface of the xl-channel command: the command
+ * table's entry type, the helpers every command uses to report usage and
+ * errors, and the xl.cfg reader.
+ *
+ * Adding a command: write its handler and usage text in cmd_NAME.c,
+ * declare both below, and add one line to the table in main.c.
+ */
+#ifndef XL_CHANNEL_H
+#define XL_CHANNEL_H
+
+#include <xenchannel.h>
+
+/* Exit statuses: 0 success, 1 runtime failure, 2 usage error. */
+#define XLCH_EXIT_OK      0
+#define XLCH_EXIT_FAILURE 1
+#define XLCH_EXIT_USAGE   2
+
+struct xlch_command {
+    const char *name;
+    const char *alias; /* xl's spelling (channel-list, ...) or NULL */
+    /* argv[0] is "xl-channel NAME"; getopt is reset before the call. The
+     * return value is the exit status. */
+    int (*run)(const struct xlch_command *cmd, int argc, char **argv);
+    const char *summary; /* one line for `xl-channel --help` */
+    const char *usage;   /* `xl-channel NAME --help`, starts "Usage: " */
+};
+
+/* ---- commands --------------------------------------------------------- */
+int cmd_parse(const struct xlch_command *cmd, int argc, char **argv);
+extern const char cmd_parse_usage[];
+
+/* ---- helpers (main.c) ------------------------------------------------- */
+
+/* Prints cmd's usage text to stdout; returns XLCH_EXIT_OK (for --help). */
+int command_help(const struct xlch_command *cmd);
+
+/* For bad usage: prints "xl-channel NAME: " and the message (if fmt is
+ * not NULL), then the usage line and a pointer to --help, to stderr;
+ * returns XLCH_EXIT_USAGE. */
+int command_usage_error(const struct xlch_command *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Prints "xl-channel: " and the message, and a newline, to stderr. */
+void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- xl.cfg (config.c) ------------------------------------------------ */
+
+/*
+ * Reads every entry of the channel= list of the xl domain configuration
+ * file `filename` with libxlutil and parses it (xch_channel_spec_parse).
+ * A config without channel= has no channels (*num_r 0, *channels_r NULL).
+ * Every entry is checked, and names and explicit devids must be unique in
+ * the file, before anything is returned: on success the caller owns the
+ * *num_r channels (channels_free). On error returns a negative
+ * XCH_ERROR_* code and sets *errmsg (caller frees; NULL when out of
+ * memory) to a message naming the file, the entry by its 0-based position
+ * (channel[0] is the first), the spec and the problem; libxlutil's syntax
+ * errors are passed on as it words them (FILE:LINE: ...).
+ */
+int config_read_channels(const char *filename, xch_device_channel **channels_r,
+                         int *num_r, char **errmsg);
+
+/* Disposes num channels and frees the array (NULL-safe). */
+void channels_free(xch_device_channel *channels, int num);
+
+#endif /* XL_CHANNEL_H */
