@@ -14,6 +14,8 @@ docs/idl.md); the JSON is libxl's (yajl beautify, defaults left out).
 import os
 import sys
 
+# Keep the source tree free of __pycache__.
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import idl  # noqa: E402
 
@@ -53,9 +55,10 @@ def c_string(s):
 
 
 class Generator:
-    def __init__(self, prefix, types):
+    def __init__(self, prefix, types, idl_name):
         self.prefix = prefix
         self.types = types
+        self.idl_name = idl_name
         self.need = set()   # static helpers the .c file uses
         self.counter = 0
 
@@ -253,11 +256,10 @@ class Generator:
                     value = [v for v in t.keyvar_type.values
                              if v.value == default][0]
                     o("%s%s = %s;" % (pp, t.keyvar, self.enum_cname(value)))
-                _, mtype = t.default_member()
+                value, mtype = t.default_member()
                 if mtype is not None:
-                    value, _ = t.default_member()
-                    self.init_struct(o, mtype, "%s.%s" % (e,
-                                                          value.name.lower()))
+                    self.init_struct(o, mtype,
+                                     "%s.%s" % (e, value.name.lower()))
             elif isinstance(t, idl.Struct):
                 self.init_struct(o, t, e)
             elif isinstance(t, idl.Array):
@@ -933,26 +935,29 @@ class Generator:
 
 HEADER_DOC = """/*
  * For every struct type T:
- *  %(p)sT_init(p)        zero, then the IDL's init values; the default
- *                        member of each keyed union is the active one.
- *  %(p)sT_init_<key>(p, k)  make member k of a keyed union the active,
- *                        initialised one; only valid right after _init
- *                        (as libxl: asserts the default member is active).
- *  %(p)sT_dispose(p)     free what p owns (the active union member only);
- *                        NULL is fine; p is zeroed: _init it before reuse.
- *  %(p)sT_copy(dst, src) deep copy into dst (which needs no _init and
- *                        holds nothing on return); 0 or -5 (NOMEM).
- *  %(p)sT_gen_json(h, p) p as a JSON object, to compose larger JSON.
- *  %(p)sT_to_json(p)     malloc'd JSON text exactly as libxl prints it
- *                        (yajl beautify; fields equal to their default left
- *                        out; a keyed union as "<key>.<member>": {...});
- *                        NULL when out of memory.
+ *  %(p)sT_init(p)
+ *      zero, then the IDL's init values; the default member of each keyed
+ *      union is the active one.
+ *  %(p)sT_init_<key>(p, k)
+ *      make member k of a keyed union the active, initialised one; only
+ *      valid right after _init (as libxl, asserts the default is active).
+ *  %(p)sT_dispose(p)
+ *      free what p owns (of a union, the active member only); NULL is
+ *      fine; p is left zeroed: _init it before using it again.
+ *  %(p)sT_copy(dst, src)
+ *      deep copy into dst (which needs no _init and holds nothing on
+ *      failure); 0 or -5 (NOMEM).
+ *  %(p)sT_gen_json(hand, p)
+ *      p as a JSON object, to compose larger JSON texts.
+ *  %(p)sT_to_json(p)
+ *      malloc'd JSON text exactly as libxl prints it (yajl beautify;
+ *      fields equal to their default left out; a keyed union as one key
+ *      "<key>.<member>" holding the member's object); NULL if out of memory.
  *  %(p)sT_parse_json(p, v, &msg), %(p)sT_from_json(p, text, &msg)
- *                        read a value (from a yajl tree or from text):
- *                        unknown keys are ignored, strings may be null;
- *                        0, or -6 (INVAL) with a malloc'd message in *msg
- *                        (if msg is not NULL) and p as _init leaves it
- *                        (-5 when out of memory).  p needs no _init.
+ *      read a value from a yajl tree or from text (p needs no _init):
+ *      unknown keys are ignored, strings may be null; 0, or -6 (INVAL)
+ *      with a malloc'd message in *msg (when msg is not NULL) and p as
+ *      _init leaves it; -5 if out of memory.
  * For every enumeration E: %(p)sE_to_string (NULL for an unknown value),
  * %(p)sE_from_string (case-insensitive; 0 or -3), %(p)sE_string_table
  * (ends with s == NULL) and %(p)sE_gen_json.
@@ -1176,8 +1181,7 @@ def main(argv):
     except idl.IdlError as e:
         sys.stderr.write("gentypes.py: %s: %s\n" % (idl_path, e))
         return 1
-    gen = Generator(prefix, types)
-    gen.idl_name = os.path.basename(idl_path)
+    gen = Generator(prefix, types, os.path.basename(idl_path))
     base = os.path.basename(out_h)
     guard = "GEN_" + "".join(c if c.isalnum() else "_"
                              for c in base.upper())

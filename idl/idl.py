@@ -75,10 +75,10 @@ class Enumeration(Type):
             raise IdlError("enumeration %s has no values" % name)
         seen = set()
         for v in self.values:
-            if v.name.lower() in seen:
-                raise IdlError("enumeration %s: %s given twice"
-                               % (name, v.name))
-            seen.add(v.name.lower())
+            if v.name.lower() in seen or v.value in seen:
+                raise IdlError("enumeration %s: %s or %d given twice"
+                               % (name, v.name, v.value))
+            seen.update((v.name.lower(), v.value))
         self.init_val = None
         if init_val is not None:
             self.init_val = self.value(init_val)
@@ -175,6 +175,9 @@ class KeyedUnion(Type):
         self.members = []
         for mname, mtype in members:
             value = keyvar_type.value(mname)
+            if any(v is value for v, _ in self.members):
+                raise IdlError("KeyedUnion %s: member %s given twice"
+                               % (keyvar, mname))
             if mtype is not None and not isinstance(mtype, Struct):
                 raise IdlError("KeyedUnion %s: member %s must be a Struct "
                                "or None" % (keyvar, mname))

@@ -76,9 +76,6 @@ char *xch_channel_quote(const char *s)
  * XCH_ERROR_INVAL, or XCH_ERROR_NOMEM when the message cannot be built.
  * fmt knows three conversions: %s (a string as is), %q (a string quoted
  * with put_quoted) and %d (an int).
- *
- * The NOLINTs below: clang-tidy 14 wrongly reports "uninitialized va_list"
- * for every file but the first when it analyses several in one run.
  */
 static int spec_error(char **errmsg, const char *fmt, ...)
 {
@@ -103,15 +100,12 @@ static int spec_error(char **errmsg, const char *fmt, ...)
         p++;
         switch (*p) {
         case 's':
-            // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
             fputs(va_arg(ap, const char *), f);
             break;
         case 'q':
-            // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
             put_quoted(f, va_arg(ap, const char *));
             break;
         case 'd':
-            // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
             fprintf(f, "%d", va_arg(ap, int));
             break;
         default:

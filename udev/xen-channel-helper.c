@@ -60,8 +60,8 @@ static char *read_nodename(const char *sysfs, const char *kernel)
     char *nodename = NULL;
     int r;
 
-    r = snprintf(path, sizeof(path), "%s/bus/xen/devices/%s/nodename",
-                 sysfs, kernel);
+    r = snprintf(path, sizeof(path), "%s/bus/xen/devices/%s/nodename", sysfs,
+                 kernel);
     if (r < 0 || (size_t)r >= sizeof(path)) {
         fprintf(stderr, PROG ": %s: sysfs path too long\n", kernel);
         goto out;
@@ -211,8 +211,8 @@ static int cmd_links(const char *devdir, const char *kernel, const char *name,
 
         if (r < 0 || (size_t)r >= sizeof(dir))
             return 1;
-        rc |= add ? make_link(dir, name, target)
-                  : remove_link(dir, name, target);
+        rc |=
+            add ? make_link(dir, name, target) : remove_link(dir, name, target);
     }
     return rc;
 }

@@ -72,9 +72,6 @@ void error_msg(const char *fmt, ...)
 
     fputs(PROGRAM ": ", stderr);
     va_start(ap, fmt);
-    /* clang-tidy 14 wrongly reports "uninitialized va_list" for every file
-     * but the first when it analyses several in one run. */
-    // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
@@ -94,7 +91,6 @@ int command_usage_error(const struct xlch_command *cmd, const char *fmt, ...)
     if (fmt) {
         fprintf(stderr, PROGRAM " %s: ", cmd->name);
         va_start(ap, fmt);
-        // NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): as above
         vfprintf(stderr, fmt, ap);
         va_end(ap);
         fputc('\n', stderr);

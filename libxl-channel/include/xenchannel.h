@@ -82,6 +82,156 @@ char *xch_channel_quote(const char *s);
 
 /* ---- toolstack: xenstore layout, attach, detach, list ---------------- */
 
+/*
+ * The toolstack writes and reads the xenstore layout libxl uses for
+ * channels (SPEC §3), so that `xl channel-list` and libvirt keep working.
+ * For channel N of guest D with backend domain B:
+ *   FE = /local/domain/D/device/console/N      (guest-owned, n<D> r<B>)
+ *   BE = /local/domain/B/backend/console/D/N   (backend-owned, n<B> r<D>)
+ *   LX = /libxl/D/device/console/N             (dom0 only, n0)
+ * FE also holds name, limit, type, output and tty, read-only to the guest.
+ * Trusted data (name, connection, path, backend) is read from LX only;
+ * FE state, ring-ref, port and tty are the guest's (or the backend's) and
+ * are parsed strictly, for display only.
+ *
+ * Every change is one xenstore transaction, restarted from its first read
+ * when xenstored answers EAGAIN, so it is all-or-nothing and two
+ * toolstacks working on one domain at once cannot both take a devid or a
+ * name. Every write to an existing device first reads its directory in the
+ * same transaction: xenstored re-creates missing parents on write, so an
+ * unconditional late write would resurrect a removed device.
+ *
+ * Only libxenstore is used (no libxenctrl): a domain exists when
+ * /local/domain/D does, and is named by /local/domain/D/name.
+ */
+
+struct xs_handle;
+
+/* The toolstack context: one xenstore connection, no global state. Not
+ * thread-safe; use one context per thread. */
+typedef struct xch_ctx xch_ctx;
+
+/* Opens a context with its own xenstore connection (xs_open(0): honours
+ * XENSTORED_PATH). 0 or XCH_ERROR_XENSTORE / XCH_ERROR_NOMEM. */
+int xch_ctx_open(xch_ctx **pctx);
+
+/* Opens a context that borrows xsh; xch_ctx_free does not close it. */
+int xch_ctx_open_xs(xch_ctx **pctx, struct xs_handle *xsh);
+
+/* Frees ctx (NULL-safe) and closes the connection it owns. */
+void xch_ctx_free(xch_ctx *ctx);
+
+/* How many transactions of this context were restarted because xenstored
+ * answered EAGAIN at commit (a concurrent change); for diagnostics. */
+unsigned long xch_ctx_txn_retries(const xch_ctx *ctx);
+
+/* Domain by decimal id or by exact /local/domain/D/name. 0, or
+ * XCH_ERROR_DOMAIN_NOTFOUND, XCH_ERROR_INVAL (a name two domains share),
+ * XCH_ERROR_XENSTORE, XCH_ERROR_NOMEM. */
+int xch_domain_resolve(xch_ctx *ctx, const char *name_or_id,
+                       uint32_t *domid);
+
+/* The domain this process runs in (xenstore's relative key `domid`). */
+int xch_domain_self(xch_ctx *ctx, uint32_t *domid);
+
+/* Automatic devids are the lowest free one in 1..XCH_DEVID_AUTO_MAX:
+ * Linux guests keep only the last digit and have 8 hvc lines, hvc0 being
+ * the primary console. Explicit devids may go up to
+ * XCH_CHANNEL_DEVID_MAX. */
+#define XCH_DEVID_AUTO_MAX 7
+/* FE `limit`: bytes the backend may buffer for the guest's output. */
+#define XCH_CHANNEL_LIMIT 1048576
+/* FE `type`: the backend that serves the device (upstream: "ioemu"). */
+#define XCH_CHANNEL_TYPE "xenchanneld"
+
+/*
+ * Attaches chan to guest domid: resolves the backend (chan->backend_domname
+ * if set, else chan->backend_domid if not 0, else this domain), checks
+ * that both domains exist, that the name is not used by another channel
+ * of the guest and that the devid (chan->devid, or the lowest free in
+ * 1..7 when it is -1) is free, and writes FE, BE and LX with their
+ * permissions, all in one transaction. On success chan->devid and
+ * chan->backend_domid hold what was used. Errors: XCH_ERROR_INVAL (bad
+ * channel), XCH_ERROR_DOMAIN_NOTFOUND, XCH_ERROR_DEVICE_EXISTS (name or
+ * devid taken), XCH_ERROR_NO_FREE_DEVID, XCH_ERROR_XENSTORE,
+ * XCH_ERROR_NOMEM; *errmsg (if errmsg) says which, caller frees. Nothing is
+ * written on error.
+ */
+int xch_channel_add(xch_ctx *ctx, uint32_t domid, xch_device_channel *chan,
+                    char **errmsg);
+
+/* Default of xch_channel_remove's timeout. */
+#define XCH_DETACH_TIMEOUT_MS 10000
+
+/*
+ * Detaches channel devid of guest domid. Unless force, first the closing
+ * handshake: BE online=0 and state=5 (Closing), then a wait (an xenstore
+ * watch on BE state, no polling) until the backend reports 6 (Closed),
+ * removes BE, or timeout_ms pass. Then FE, BE and LX are removed in one
+ * transaction, with the directories above them that become empty (up to
+ * /local/domain/D/device, /local/domain/B and /libxl/D). Returns 0 once
+ * removed; when the backend did not confirm in time, the device is removed
+ * all the same and *errmsg holds a warning saying so. Errors:
+ * XCH_ERROR_NOTFOUND (no such channel; devid 0 is the primary console),
+ * XCH_ERROR_XENSTORE, XCH_ERROR_NOMEM, with *errmsg.
+ */
+int xch_channel_remove(xch_ctx *ctx, uint32_t domid, int devid, bool force,
+                       unsigned timeout_ms, char **errmsg);
+
+/* The devid of guest domid's channel called name: 0 or
+ * XCH_ERROR_NOTFOUND (or XCH_ERROR_XENSTORE / XCH_ERROR_NOMEM). */
+int xch_channel_find_by_name(xch_ctx *ctx, uint32_t domid, const char *name,
+                             int *devid);
+
+/*
+ * The channels of guest domid (consoles with a name in LX), by ascending
+ * devid, as libxl_device_channel_getinfo reports them but each from its
+ * own device: devid is the real devid; state, evtch and rref come from FE
+ * and are -1 when missing or not a plain decimal number; a pty's path is
+ * FE tty, "/NO-SUCH-PATH" when missing or not printable. *infos (NULL when
+ * there is none) is the caller's: dispose each, then free.
+ */
+int xch_channel_list(xch_ctx *ctx, uint32_t domid, xch_channelinfo **infos,
+                     int *num);
+
+/*
+ * As xch_channel_list, plus the name, the socket path, the backend's and
+ * the frontend's state by name, and what the backend daemon reports in BE
+ * (XCH_BE_STATUS_*). Byte counters stay 0: see xch_control_query_status.
+ */
+int xch_channel_status_list(xch_ctx *ctx, uint32_t domid,
+                            xch_channel_status **list, int *num);
+
+/* Status keys that xenchanneld writes in BE when they change: "1"/"0",
+ * a one-line message (absent when none), a decimal count. */
+#define XCH_BE_STATUS_CLIENT_CONNECTED "client-connected"
+#define XCH_BE_STATUS_ERROR            "error"
+#define XCH_BE_STATUS_BYTES_DROPPED    "bytes-dropped"
+
+/*
+ * The daemon's control socket (docs/control-protocol.md): a unix stream
+ * socket; a request is one JSON object on one line, the reply too.
+ */
+#define XCH_CONTROL_PATH_DEFAULT "/run/xenchannel/control.sock"
+#define XCH_CONTROL_PATH_ENV     "XENCHANNELD_CONTROL"
+/* How long a client waits for the daemon's reply. */
+#define XCH_CONTROL_TIMEOUT_MS 2000
+
+/* $XENCHANNELD_CONTROL if set and not empty, else the default. */
+const char *xch_control_path(void);
+
+/*
+ * Asks the daemon for the counters of guest domid's channels and copies
+ * them (bytes each way, dropped, ring errors, client connected, error)
+ * into the entries of list with the same devid; counted[i] (num entries)
+ * tells which entries the daemon reported. 0, or XCH_ERROR_NOTFOUND when
+ * no daemon answers at xch_control_path(), XCH_ERROR_PROTOCOL for a bad
+ * reply, XCH_ERROR_TIMEDOUT, XCH_ERROR_FAIL for an error reply; *errmsg
+ * (if errmsg) says which.
+ */
+int xch_control_query_status(uint32_t domid, xch_channel_status *list,
+                             int num, bool *counted, char **errmsg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,9 @@
  *                  them (guest output, one way);
  *   --mode echo    the backend also echoes them into `in` and the guest
  *                  reads them back (both ways).
+ *   --mode pipe    for comparison: the same bytes through a pipe between
+ *                  two processes, in writes of the `out` ring's size
+ *                  (no preload involved).
  * --verify checks every byte received against the sent pattern and prints
  * the streams' FNV-1a checksums; the exit status says whether they match.
  * Throughput is measured by the backend, from its first received byte to
@@ -54,6 +57,7 @@ typedef struct peer {
 typedef struct opts {
     uint64_t bytes;
     bool echo;
+    bool pipe;
     bool verify;
     unsigned int guest_domid;
     unsigned int backend_domid;
@@ -463,9 +467,82 @@ out:
     return rc;
 }
 
+static double elapsed(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) +
+           (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The baseline: a pipe between two processes, ring-sized writes. */
+static int pipe_main(const opts *o)
+{
+    const size_t chunk = sizeof(((struct xencons_interface *)0)->out);
+    stream s = {0, 0};
+    unsigned char buf[sizeof(((struct xencons_interface *)0)->out)];
+    struct timespec t0;
+    int fds[2], status;
+    double secs;
+    pid_t pid;
+
+    if (pipe(fds)) {
+        perror("bench_ring: pipe");
+        return 1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid = fork();
+    if (pid == 0) {
+        uint64_t got = 0;
+        ssize_t r;
+
+        close(fds[1]);
+        while ((r = read(fds[0], buf, sizeof(buf))) > 0)
+            got += (uint64_t)r;
+        _exit(got == o->bytes ? 0 : 1);
+    }
+    close(fds[0]);
+    if (pid < 0) {
+        perror("bench_ring: fork");
+        close(fds[1]);
+        return 1;
+    }
+    while (s.off < o->bytes) {
+        size_t n =
+            o->bytes - s.off < chunk ? (size_t)(o->bytes - s.off) : chunk;
+        size_t done = 0;
+
+        stream_fill(&s, buf, n);
+        while (done < n) {
+            ssize_t w = write(fds[1], buf + done, n - done);
+
+            if (w < 0) {
+                perror("bench_ring: write");
+                close(fds[1]);
+                waitpid(pid, NULL, 0);
+                return 1;
+            }
+            done += (size_t)w;
+        }
+    }
+    close(fds[1]);
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench_ring: the reader failed\n");
+        return 1;
+    }
+    secs = elapsed(&t0);
+    printf("pipe, %zu-byte writes: %" PRIu64 " bytes in %.3f s: "
+           "%.1f MiB/s\n",
+           chunk, o->bytes, secs,
+           secs > 0 ? (double)o->bytes / (1024.0 * 1024.0) / secs : 0.0);
+    return 0;
+}
+
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: bench_ring [--bytes N] [--mode stream|echo] "
+    fprintf(f, "usage: bench_ring [--bytes N] [--mode stream|echo|pipe] "
                "[--verify] [--guest-domid D]\n");
 }
 
@@ -508,12 +585,14 @@ int main(int argc, char **argv)
                 o.backend_domid = (unsigned int)v;
             break;
         case 'm':
-            if (strcmp(optarg, "stream") != 0 && strcmp(optarg, "echo") != 0) {
-                fprintf(stderr, "bench_ring: --mode %s: not stream|echo\n",
+            if (strcmp(optarg, "stream") != 0 && strcmp(optarg, "echo") != 0 &&
+                strcmp(optarg, "pipe") != 0) {
+                fprintf(stderr, "bench_ring: --mode %s: not stream|echo|pipe\n",
                         optarg);
                 return 2;
             }
             o.echo = !strcmp(optarg, "echo");
+            o.pipe = !strcmp(optarg, "pipe");
             break;
         case 'v':
             o.verify = true;
@@ -534,5 +613,7 @@ int main(int argc, char **argv)
         return 2;
     }
     make_pattern();
+    if (o.pipe)
+        return pipe_main(&o);
     return guest ? guest_main(&o) : backend_main(&o, "/proc/self/exe");
 }

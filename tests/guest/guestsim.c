@@ -16,6 +16,11 @@
  * `in` ring's bytes go to the client and stay in the ring while no client
  * is connected. One client at a time; the next one waits in the backlog.
  *
+ * SIGTERM/SIGINT/SIGHUP shut down as a Linux guest does: every Connected
+ * device goes Closing and the program waits, at most 5 s, for the backend
+ * to let it go Closed (a second signal cuts this short), then releases
+ * everything, leaving the devices in xenstore.
+ *
  * Event driven: one poll() over the xenstore fd, the event channel fd, a
  * signalfd and the sockets. Progress lines on stdout for tests: "ready"
  * once the existing devices are probed, then "connected NAME",
@@ -35,6 +40,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xenevtchn.h>
@@ -51,6 +57,8 @@
 #define FE_WATCH_TOKEN  "fe"
 #define BE_TOKEN_PREFIX "be:"
 #define MAX_DOMID       0x7fefUL
+/* How long a clean shutdown waits for the backends (as Linux: 5 s). */
+#define SHUTDOWN_WAIT_SECONDS 5
 
 typedef struct console console;
 
@@ -88,6 +96,8 @@ typedef struct sim {
     console *consoles;
     int sigfd;
     bool stop;
+    bool shutting_down;          /* closing the devices before exiting */
+    struct timespec shutdown_by; /* when to stop waiting for the backends */
 } sim;
 
 static void usage(FILE *f)
@@ -503,13 +513,28 @@ static void scan_node(sim *s, const char *node)
     char *val;
 
     if (c) {
+        unsigned long state = XenbusStateUnknown;
+        bool exists;
+        int rc = -ENOENT;
+
         val = xs_read(s->xs, XBT_NULL, c->fe, &len);
-        if (!val && errno == ENOENT) {
-            gs_status("removed %s", c->name);
-            console_release(s, c);
-        }
+        exists = val != NULL || errno != ENOENT;
         free(val);
-        return;
+        if (exists) {
+            char *p = gs_sprintf("%s/state", c->fe);
+
+            rc = p ? gs_read_uint(s->xs, p, XenbusStateReconfigured, &state)
+                   : -ENOMEM;
+            free(p);
+            if (!(rc == 0 && state == XenbusStateInitialising))
+                return;
+        }
+        /* Gone, or removed and created anew (we never write
+         * Initialising) before we saw the removal. */
+        gs_status("removed %s", c->name);
+        console_release(s, c);
+        if (!exists)
+            return;
     }
     console_probe(s, node);
 }
@@ -576,12 +601,56 @@ static void handle_evtchn(sim *s)
     /* Room freed in `out` is picked up by the next poll set. */
 }
 
+/* As Linux's xenbus_frontend_dev_shutdown: a Connected device goes
+ * Closing and the guest waits (a bounded time) until the backend's answer
+ * lets it go Closed. A second signal stops at once. */
 static void handle_signal(sim *s)
 {
     struct signalfd_siginfo si;
+    console *c;
+    int rc;
 
-    if (read(s->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+    if (read(s->sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+        return;
+    if (s->shutting_down) {
         s->stop = true;
+        return;
+    }
+    s->shutting_down = true;
+    clock_gettime(CLOCK_MONOTONIC, &s->shutdown_by);
+    s->shutdown_by.tv_sec += SHUTDOWN_WAIT_SECONDS;
+    for (c = s->consoles; c; c = c->next) {
+        if (c->fe_state != XenbusStateConnected)
+            continue;
+        console_unlisten(c);
+        rc = gs_switch_state(s->xs, c->fe, XenbusStateClosing);
+        if (rc && rc != -ENOENT)
+            gs_log(LOG_ERR, "%s: switching to Closing: %s", c->fe,
+                   strerror(-rc));
+        c->fe_state = rc ? XenbusStateClosed : XenbusStateClosing;
+    }
+}
+
+/* While shutting down: the poll timeout left (ms), or 0 when done. */
+static int shutdown_wait(sim *s)
+{
+    struct timespec now;
+    long long ms;
+    console *c;
+
+    for (c = s->consoles; c; c = c->next)
+        if (c->fe_state == XenbusStateClosing)
+            break;
+    if (!c)
+        return 0;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (long long)(s->shutdown_by.tv_sec - now.tv_sec) * 1000 +
+         (s->shutdown_by.tv_nsec - now.tv_nsec) / 1000000;
+    if (ms <= 0) {
+        gs_log(LOG_WARNING, "backend did not close %s in time", c->fe);
+        return 0;
+    }
+    return (int)ms;
 }
 
 /* ---- main loop ---- */
@@ -609,11 +678,18 @@ static int run(sim *s)
     struct pollfd *pfd = NULL;
     console **who = NULL;
     size_t cap = 0;
+    int rc = 0;
 
     while (!s->stop) {
         size_t n = FD_FIXED, i, count = 0;
+        int timeout = -1;
         console *c;
 
+        if (s->shutting_down) {
+            timeout = shutdown_wait(s);
+            if (timeout == 0)
+                break;
+        }
         for (c = s->consoles; c; c = c->next)
             count++;
         if (FD_FIXED + count > cap) {
@@ -624,6 +700,7 @@ static int run(sim *s)
             who = calloc(cap, sizeof(console *));
             if (!pfd || !who) {
                 gs_log(LOG_ERR, "out of memory");
+                rc = 1;
                 break;
             }
         }
@@ -645,16 +722,15 @@ static int run(sim *s)
                     (struct pollfd){.fd = c->listen_fd, .events = POLLIN};
             }
         }
-        if (poll(pfd, n, -1) < 0) {
+        if (poll(pfd, n, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             gs_log(LOG_ERR, "poll: %s", strerror(errno));
+            rc = 1;
             break;
         }
-        if (pfd[FD_SIGNAL].revents)
-            handle_signal(s);
-        /* Sockets first: the xenstore and event handlers may free consoles
-         * that who[] points to. */
+        /* Sockets first: the other handlers may close them, and the
+         * xenstore one may free consoles that who[] points to. */
         for (i = FD_FIXED; i < n; i++) {
             short re = pfd[i].revents;
 
@@ -674,6 +750,8 @@ static int run(sim *s)
             if (c->rd_eof && c->wr_dead)
                 client_close(c);
         }
+        if (pfd[FD_SIGNAL].revents)
+            handle_signal(s);
         if (pfd[FD_EVTCHN].revents)
             handle_evtchn(s);
         if (pfd[FD_XS].revents)
@@ -681,7 +759,7 @@ static int run(sim *s)
     }
     free(pfd);
     free(who);
-    return s->stop ? 0 : 1;
+    return rc;
 }
 
 static int read_own_domid(sim *s)

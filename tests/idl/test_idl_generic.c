@@ -19,6 +19,46 @@
 
 #define ITERATIONS 2000
 
+/*
+ * Allocation failures: the program is linked with --wrap for the
+ * allocators the generated code calls, so that a test can make the n-th
+ * allocation fail.
+ */
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+char *__real_strdup(const char *s);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+char *__wrap_strdup(const char *s);
+
+/* Allocations that may still succeed; -1: no limit. */
+static long alloc_budget = -1;
+
+static int may_allocate(void)
+{
+    if (alloc_budget < 0)
+        return 1;
+    if (alloc_budget == 0)
+        return 0;
+    alloc_budget--;
+    return 1;
+}
+
+void *__wrap_malloc(size_t size)
+{
+    return may_allocate() ? __real_malloc(size) : NULL;
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return may_allocate() ? __real_calloc(n, size) : NULL;
+}
+
+char *__wrap_strdup(const char *s)
+{
+    return may_allocate() ? __real_strdup(s) : NULL;
+}
+
 static uint64_t prng_state;
 
 static void prng_seed(uint64_t seed)
@@ -411,7 +451,7 @@ static const struct {
     {"{\"shade\": \"purple\"}", "purple"},
     {"{\"mood\": 1}", "mood"},
     {"{\"origin\": []}", "point"},
-    {"{\"origin\": {\"y\": \"7\"}}", "y"},
+    {"{\"origin\": {\"y\": \"7\"}}", "everything: origin: point: y:"},
     {"{\"inner\": 1}", "inner"},
     {"{\"inner\": {\"depth\": -1}}", "inner.depth"},
     {"{\"names\": \"x\"}", "names"},
@@ -469,6 +509,61 @@ static void test_generic_failure_frees_arrays(void **state)
     xt_everything_dispose(&e);
 }
 
+/* Whichever allocation fails: -5, nothing leaked (ASan), nothing half-made. */
+static void test_generic_out_of_memory(void **state)
+{
+    (void)state;
+    prng_seed(13);
+    for (int i = 0; i < 300; i++) {
+        xt_everything a, b;
+        char *errmsg = NULL;
+        int rc;
+
+        fill(&a);
+        char *text = xt_everything_to_json(&a);
+        assert_non_null(text);
+        for (long budget = 0;; budget++) {
+            alloc_budget = budget;
+            rc = xt_everything_copy(&b, &a);
+            alloc_budget = -1;
+            if (rc == 0)
+                break;
+            assert_int_equal(rc, -5);
+            assert_int_equal(b.i_init, 42);
+            assert_null(b.s);
+            assert_null(b.names);
+            assert_null(b.points);
+            assert_int_equal(b.kind, XT_MODE_INVALID);
+            xt_everything_dispose(&b);
+        }
+        assert_everything_equal(&a, &b);
+        xt_everything_dispose(&b);
+
+        for (long budget = 0;; budget++) {
+            alloc_budget = budget;
+            rc = xt_everything_from_json(&b, text, &errmsg);
+            alloc_budget = -1;
+            if (rc == 0)
+                break;
+            assert_int_equal(rc, -5);
+            assert_null(errmsg);
+            assert_int_equal(b.i_init, 42);
+            assert_null(b.names);
+            xt_everything_dispose(&b);
+        }
+        assert_everything_equal(&a, &b);
+        xt_everything_dispose(&b);
+
+        alloc_budget = 0;
+        char *none = xt_everything_to_json(&a);
+        alloc_budget = -1;
+        assert_null(none);
+
+        free(text);
+        xt_everything_dispose(&a);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_generic_copy_is_deep),
         cmocka_unit_test(test_generic_rejects_bad_input),
         cmocka_unit_test(test_generic_failure_frees_arrays),
+        cmocka_unit_test(test_generic_out_of_memory),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

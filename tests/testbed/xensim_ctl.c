@@ -15,11 +15,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <stdint.h>
 
 #include <xen/xen.h>
 #include <xenstore.h>
@@ -27,6 +30,22 @@
 #include "xensim.h"
 
 #define PATH_LEN 256
+
+/* Formats a xenstore path; paths here are short, so too long is a bug. */
+static void __attribute__((format(printf, 2, 3)))
+fmt_path(char buf[PATH_LEN], const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, PATH_LEN, fmt, ap);
+    va_end(ap);
+    if (n < 0 || n >= PATH_LEN) {
+        fprintf(stderr, "xensim-ctl: xenstore path too long\n");
+        exit(1);
+    }
+}
 
 static const char *sim_dir(void)
 {
@@ -183,21 +202,26 @@ static bool guest_nodes(struct xs_handle *xsh, xs_transaction_t t,
 {
     char dom[PATH_LEN], path[PATH_LEN], perms[32], id[16];
 
-    snprintf(dom, sizeof(dom), "/local/domain/%u", domid);
+    fmt_path(dom, "/local/domain/%u", domid);
     snprintf(perms, sizeof(perms), "n0 r%u", domid);
     snprintf(id, sizeof(id), "%u", domid);
     if (!put(xsh, t, dom, "", perms))
         return false;
-    snprintf(path, sizeof(path), "%s/name", dom);
+    fmt_path(path, "%s/name", dom);
     if (!put(xsh, t, path, name, NULL))
         return false;
-    snprintf(path, sizeof(path), "%s/domid", dom);
+    fmt_path(path, "%s/domid", dom);
     if (!put(xsh, t, path, id, NULL))
         return false;
-    snprintf(path, sizeof(path), "%s/device", dom);
+    fmt_path(path, "%s/device", dom);
     if (!put(xsh, t, path, "", perms))
         return false;
-    snprintf(path, sizeof(path), "/libxl/%u", domid);
+    /* libxl gives the guest a directory of its own to write in. */
+    snprintf(perms, sizeof(perms), "n%u", domid);
+    fmt_path(path, "%s/data", dom);
+    if (!put(xsh, t, path, "", perms))
+        return false;
+    fmt_path(path, "/libxl/%u", domid);
     return put(xsh, t, path, "", "n0");
 }
 
@@ -239,7 +263,7 @@ static char *read_key(struct xs_handle *xsh, xs_transaction_t t,
     char path[PATH_LEN];
     unsigned int len;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    fmt_path(path, "%s/%s", dir, key);
     return xs_read(xsh, t, path, &len);
 }
 
@@ -270,13 +294,13 @@ static int destroy_devices(struct xs_handle *xsh, uint32_t domid)
     unsigned int nk = 0, nd = 0, i, j;
     int rc = 0;
 
-    snprintf(base, sizeof(base), "/libxl/%u/device", domid);
+    fmt_path(base, "/libxl/%u/device", domid);
     kinds = xs_directory(xsh, XBT_NULL, base, &nk);
     for (i = 0; kinds && i < nk; i++) {
-        snprintf(kdir, sizeof(kdir), "%s/%s", base, kinds[i]);
+        fmt_path(kdir, "%s/%s", base, kinds[i]);
         devs = xs_directory(xsh, XBT_NULL, kdir, &nd);
         for (j = 0; devs && j < nd; j++) {
-            snprintf(lx, sizeof(lx), "%s/%s", kdir, devs[j]);
+            fmt_path(lx, "%s/%s", kdir, devs[j]);
             if (!in_txn(xsh, remove_device, domid, lx)) {
                 fprintf(stderr, "xensim-ctl: removing %s: %s\n", lx,
                         strerror(errno));
@@ -317,10 +341,10 @@ static int cmd_destroy(const char *d)
                 strerror(errno));
         rc = 1;
     }
-    snprintf(path, sizeof(path), "/local/domain/%u", domid);
+    fmt_path(path, "/local/domain/%u", domid);
     if (!xs_rm(xsh, XBT_NULL, path) && errno != ENOENT)
         rc = 1;
-    snprintf(path, sizeof(path), "/libxl/%u", domid);
+    fmt_path(path, "/libxl/%u", domid);
     if (!xs_rm(xsh, XBT_NULL, path) && errno != ENOENT)
         rc = 1;
     xs_close(xsh);

@@ -10,6 +10,12 @@
  * /proc/xen/xsd_port and /proc/xen/xsd_kva (what xenstored reads to find
  * dom0's xenstore channel) to the state directory.
  */
+/*
+ * xenctrl.h includes Xen's foreign-ABI headers, which declare their
+ * aligned fields only for GNU C: let them see it despite -std=c11.
+ */
+#undef __STRICT_ANSI__
+
 #include "xensim.h"
 
 #include <dlfcn.h>
@@ -318,6 +324,18 @@ EXPORT int xc_get_cpumap_size(xc_interface *xch)
 EXPORT int xc_get_nodemap_size(xc_interface *xch)
 {
     return (xc_get_max_nodes(xch) + 7) / 8;
+}
+
+/* No XSM/FLASK in the simulated hypervisor: Xen says ENOSYS then. */
+EXPORT int xc_flask_sid_to_context(xc_interface *xch, int sid, char *buf,
+                                   uint32_t size)
+{
+    (void)xch;
+    (void)sid;
+    (void)buf;
+    (void)size;
+    errno = ENOSYS;
+    return -1;
 }
 
 /* ---- libxenevtchn ---- */

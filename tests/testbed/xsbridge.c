@@ -5,7 +5,8 @@
  *
  * Plays the guest kernel's xenbus driver: owns the domain's xenstore ring
  * (grant ref 1 of the guest, for dom0) and an unbound event channel for
- * dom0, prints that port on stdout (the launcher passes it to INTRODUCE),
+ * dom0, prints that port and its pid on stdout (the launcher passes the
+ * port to INTRODUCE),
  * then serves SOCKET: every libxenstore client connected there talks to
  * xenstored as the guest. Clients are multiplexed on the one ring:
  * requests are forwarded whole and in order, replies matched in order
@@ -23,9 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <stdint.h>
 
 #include <xen/grant_table.h>
 #include <xen/io/xs_wire.h>
@@ -80,6 +85,7 @@ struct bridge {
     struct xensim_evtchn *evtchn;
     uint32_t port;
     int listen_fd;
+    int signal_fd; /* SIGTERM, SIGINT: leave cleanly */
     struct client *clients;
     struct watch *watches;
     struct pending *head, *tail;
@@ -600,6 +606,7 @@ static void accept_client(struct bridge *br)
     br->clients = c;
 }
 
+/* Runs until a termination signal comes. */
 static void serve(struct bridge *br)
 {
     struct pollfd *pfds = NULL;
@@ -608,7 +615,7 @@ static void serve(struct bridge *br)
 
     for (;;) {
         struct client *c, *next;
-        size_t n = 2, i;
+        size_t n = 3, i;
 
         for (c = br->clients; c; c = c->next)
             n++;
@@ -621,7 +628,8 @@ static void serve(struct bridge *br)
         }
         pfds[0] = (struct pollfd){xensim_evtchn_fd(br->evtchn), POLLIN, 0};
         pfds[1] = (struct pollfd){br->listen_fd, POLLIN, 0};
-        for (i = 2, c = br->clients; c; c = c->next, i++) {
+        pfds[2] = (struct pollfd){br->signal_fd, POLLIN, 0};
+        for (i = 3, c = br->clients; c; c = c->next, i++) {
             cl[i] = c;
             pfds[i] = (struct pollfd){c->fd, POLLIN, 0};
             if (c->out.len)
@@ -638,9 +646,11 @@ static void serve(struct bridge *br)
             if (port >= 0)
                 xensim_evtchn_unmask(br->evtchn, (uint32_t)port);
         }
+        if (pfds[2].revents & POLLIN)
+            break;
         if (pfds[1].revents & POLLIN)
             accept_client(br);
-        for (i = 2; i < n; i++) {
+        for (i = 3; i < n; i++) {
             if (pfds[i].revents & (POLLIN | POLLHUP | POLLERR)) {
                 if (!client_read(br, cl[i])) {
                     client_close(br, cl[i]);
@@ -657,6 +667,8 @@ static void serve(struct bridge *br)
             client_flush(c);
         }
     }
+    free(pfds);
+    free(cl);
 }
 
 int main(int argc, char **argv)
@@ -665,6 +677,7 @@ int main(int argc, char **argv)
     uint32_t ref = 0;
     uint32_t reserved = GNTTAB_RESERVED_XENSTORE;
     char *end = NULL;
+    sigset_t stop;
     int port, null;
 
     if (argc != 4) {
@@ -677,6 +690,14 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &stop, NULL))
+        die("sigprocmask");
+    br.signal_fd = signalfd(-1, &stop, SFD_CLOEXEC);
+    if (br.signal_fd < 0)
+        die("signalfd");
 
     /* A domid used before may have left its ring grant behind. */
     xensim_grant_end(argv[1], br.domid, 0, 1, &reserved);
@@ -692,8 +713,8 @@ int main(int argc, char **argv)
     br.port = (uint32_t)port;
     br.listen_fd = listen_on(argv[3]);
 
-    /* Readiness: the port, then stdout closes. */
-    printf("%d\n", port);
+    /* Readiness: the port and our pid, then stdout closes. */
+    printf("%d %ld\n", port, (long)getpid());
     fflush(stdout);
     null = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, STDOUT_FILENO) < 0)
@@ -701,5 +722,22 @@ int main(int argc, char **argv)
     close(null);
 
     serve(&br);
+
+    /* The guest kernel goes away: its channel and ring go with it. */
+    while (br.clients)
+        client_close(&br, br.clients);
+    xensim_evtchn_close(br.evtchn);
+    xensim_grant_end(argv[1], br.domid, 0, 1, &reserved);
+    munmap(br.ring, XENSIM_PAGE_SIZE);
+    unlink(argv[3]);
+    close(br.listen_fd);
+    close(br.signal_fd);
+    while (br.head) {
+        struct pending *p = br.head;
+
+        br.head = p->next;
+        free(p);
+    }
+    free(br.to_ring.data);
     return 0;
 }

@@ -468,6 +468,32 @@ static void test_idl_connection_strings_match_libxl(void **state)
     }
 }
 
+/* An enumeration alone as JSON: its string, or null for other values. */
+static void test_idl_connection_json_matches_libxl(void **state)
+{
+    (void)state;
+    for (int v = -2; v < 8; v++) {
+        const unsigned char *buf;
+        size_t len;
+        yajl_gen hand = yajl_gen_alloc(NULL);
+
+        assert_non_null(hand);
+        assert_true(yajl_gen_config(hand, yajl_gen_beautify, 1));
+        assert_int_equal(
+            xch_channel_connection_gen_json(hand, (xch_channel_connection)v),
+            yajl_gen_status_ok);
+        assert_int_equal(yajl_gen_get_buf(hand, &buf, &len),
+                         yajl_gen_status_ok);
+        char *expected =
+            libxl_channel_connection_to_json(NULL, (libxl_channel_connection)v);
+        assert_non_null(expected);
+        assert_int_equal(len, strlen(expected));
+        assert_memory_equal(buf, expected, len);
+        free(expected);
+        yajl_gen_free(hand);
+    }
+}
+
 static void test_idl_error_values_match_libxl(void **state)
 {
     (void)state;
@@ -979,6 +1005,7 @@ int main(void)
         cmocka_unit_test(test_idl_channelinfo_json_matches_libxl),
         cmocka_unit_test(test_idl_json_layout_is_libxl_layout),
         cmocka_unit_test(test_idl_connection_strings_match_libxl),
+        cmocka_unit_test(test_idl_connection_json_matches_libxl),
         cmocka_unit_test(test_idl_error_values_match_libxl),
         cmocka_unit_test(test_idl_device_channel_round_trip),
         cmocka_unit_test(test_idl_channelinfo_round_trip),

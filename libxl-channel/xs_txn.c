@@ -1,0 +1,121 @@
+/*
+ * xs_txn.c - xenstore transactions retried on EAGAIN, and the thin
+ * wrappers the toolstack uses inside them. The wrappers map errno to our
+ * codes so that a body can `goto out` on any failure and the runner can
+ * tell "start again" (XCH__RETRY) from "give up".
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* A commit that keeps conflicting this often is a livelock, not bad luck. */
+#define TXN_MAX_ATTEMPTS 1000
+
+static int xs_errno_code(void)
+{
+    return errno == EAGAIN ? XCH__RETRY : XCH_ERROR_XENSTORE;
+}
+
+int xch__txn_run(xch_ctx *ctx, xch__txn_body *body, void *arg)
+{
+    xs_transaction_t t = XBT_NULL;
+    int attempt, rc;
+
+    for (attempt = 0; attempt < TXN_MAX_ATTEMPTS; attempt++) {
+        if (attempt)
+            ctx->retries++;
+        t = xs_transaction_start(ctx->xsh);
+        if (t == XBT_NULL) {
+            rc = XCH_ERROR_XENSTORE;
+            goto out;
+        }
+        rc = body(ctx, t, arg);
+        if (rc) {
+            /* Aborting: nothing was written, whatever the outcome. */
+            xs_transaction_end(ctx->xsh, t, true);
+            t = XBT_NULL;
+            if (rc == XCH__RETRY)
+                continue;
+            goto out;
+        }
+        if (xs_transaction_end(ctx->xsh, t, false)) {
+            t = XBT_NULL;
+            rc = 0;
+            goto out;
+        }
+        t = XBT_NULL;
+        if (errno != EAGAIN) {
+            rc = XCH_ERROR_XENSTORE;
+            goto out;
+        }
+    }
+    rc = XCH_ERROR_XENSTORE;
+
+out:
+    return rc;
+}
+
+int xch__xs_read(xch_ctx *ctx, xs_transaction_t t, const char *path,
+                 char **val_r)
+{
+    unsigned len;
+
+    *val_r = xs_read(ctx->xsh, t, path, &len);
+    if (*val_r || errno == ENOENT)
+        return 0;
+    return xs_errno_code();
+}
+
+int xch__xs_directory(xch_ctx *ctx, xs_transaction_t t, const char *path,
+                      char ***list_r, unsigned *num_r)
+{
+    *num_r = 0;
+    *list_r = xs_directory(ctx->xsh, t, path, num_r);
+    if (*list_r)
+        return 0;
+    *num_r = 0;
+    if (errno == ENOENT)
+        return 0;
+    return xs_errno_code();
+}
+
+int xch__xs_write(xch_ctx *ctx, xs_transaction_t t, const char *path,
+                  const char *val)
+{
+    if (xs_write(ctx->xsh, t, path, val, strlen(val)))
+        return 0;
+    return xs_errno_code();
+}
+
+int xch__xs_write_perms(xch_ctx *ctx, xs_transaction_t t, const char *path,
+                        const char *val, struct xs_permissions *perms,
+                        unsigned num_perms)
+{
+    int rc;
+
+    rc = xch__xs_write(ctx, t, path, val);
+    if (rc)
+        return rc;
+    if (xs_set_permissions(ctx->xsh, t, path, perms, num_perms))
+        return 0;
+    return xs_errno_code();
+}
+
+int xch__xs_mkdir_perms(xch_ctx *ctx, xs_transaction_t t, const char *path,
+                        struct xs_permissions *perms, unsigned num_perms)
+{
+    if (!xs_mkdir(ctx->xsh, t, path))
+        return xs_errno_code();
+    if (xs_set_permissions(ctx->xsh, t, path, perms, num_perms))
+        return 0;
+    return xs_errno_code();
+}
+
+int xch__xs_rm(xch_ctx *ctx, xs_transaction_t t, const char *path)
+{
+    if (xs_rm(ctx->xsh, t, path) || errno == ENOENT)
+        return 0;
+    return xs_errno_code();
+}
