@@ -122,9 +122,13 @@ int xcd_daemon_start(xcd_daemon *d, struct event_base *base,
 /* Tears every channel down and releases everything; idempotent. */
 void xcd_daemon_stop(xcd_daemon *d);
 
+/* Adds c to (removes c from) the daemon's list and lookup table. */
+void xcd_daemon_link(xcd_daemon *d, xcd_channel *c);
+void xcd_daemon_unlink(xcd_daemon *d, xcd_channel *c);
 xcd_channel *xcd_daemon_find(const xcd_daemon *d, unsigned int domid,
                              unsigned int devid);
-/* The channel bound to local event channel port, or NULL. */
+/* Records c (NULL: nobody) as the owner of local event channel port.
+ * 0 or XCH_ERROR_NOMEM. */
 int xcd_daemon_port_set(xcd_daemon *d, int port, xcd_channel *c);
 
 /* ---- channel.c: the state machine ---- */
@@ -211,6 +215,9 @@ void xcd_channel_destroy(xcd_channel *c);
 void xcd_channel_event(xcd_channel *c);
 /* A relay error that stops the channel (corrupt ring). */
 void xcd_channel_fail(xcd_channel *c, int rc, const char *what);
+/* Records err (malloc'd, taken; NULL is ignored) as the last error and
+ * logs it. */
+void xcd_channel_set_error(xcd_channel *c, char *err);
 /* Writes the status keys that changed to BE. */
 void xcd_channel_publish(xcd_channel *c);
 /* Whether a client is connected. */
@@ -227,8 +234,6 @@ void xcd_relay_close(xcd_channel *c);
 /* The guest notified: drain `out`, refill `in`. Returns whether data
  * moved (bytes or room), or a negative XCH_ERROR_* (corrupt ring). */
 int xcd_relay_guest(xcd_channel *c);
-/* The ring was just mapped: arm client reading, move what waits. */
-void xcd_relay_ring_up(xcd_channel *c);
 /* The ring goes away: stop reading the client into it. */
 void xcd_relay_ring_down(xcd_channel *c);
 /* Re-arms the client events after a state change. */

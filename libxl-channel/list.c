@@ -183,7 +183,7 @@ static int read_channels(xch_ctx *ctx, uint32_t domid, bool be_keys,
     char **dir = NULL;
     char *lx_dir = NULL;
     int *devids = NULL;
-    unsigned n = 0, i;
+    unsigned n = 0, i = 0;
     unsigned long devid;
     int num = 0, k, rc;
 

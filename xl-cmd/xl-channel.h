@@ -29,6 +29,23 @@ struct xlch_command {
 /* ---- commands --------------------------------------------------------- */
 int cmd_parse(const struct xlch_command *cmd, int argc, char **argv);
 extern const char cmd_parse_usage[];
+int cmd_list(const struct xlch_command *cmd, int argc, char **argv);
+extern const char cmd_list_usage[];
+int cmd_attach(const struct xlch_command *cmd, int argc, char **argv);
+extern const char cmd_attach_usage[];
+int cmd_detach(const struct xlch_command *cmd, int argc, char **argv);
+extern const char cmd_detach_usage[];
+int cmd_apply(const struct xlch_command *cmd, int argc, char **argv);
+extern const char cmd_apply_usage[];
+
+/* Shared by list, attach, detach and apply (cmd_attach.c). They print
+ * their errors. toolstack_open opens a context and, unless domain is
+ * NULL, resolves domain; toolstack_resolve resolves a domain name or id;
+ * toolstack_debug_retries prints the context's transaction retries when
+ * XENCHANNEL_DEBUG is set (and not "0"). */
+int toolstack_open(const char *domain, xch_ctx **ctx_r, uint32_t *domid_r);
+int toolstack_resolve(xch_ctx *ctx, const char *domain, uint32_t *domid_r);
+void toolstack_debug_retries(const xch_ctx *ctx, const char *what);
 
 /* ---- helpers (main.c) ------------------------------------------------- */
 

@@ -232,6 +232,12 @@ const char *xch_control_path(void);
 int xch_control_query_status(uint32_t domid, xch_channel_status *list,
                              int num, bool *counted, char **errmsg);
 
+/* ---- console ring (ring.c) -------------------------------------------- */
+
+/* The console ring API (xch_ring_*) shared by the backend daemon and the
+ * test frontend lives in its own header, <xenchannel_ring.h>, so that
+ * users of this one need not pull in <xen/io/console.h>. */
+
 #ifdef __cplusplus
 }
 #endif

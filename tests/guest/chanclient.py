@@ -9,6 +9,10 @@
                                      then report how many were taken before
                                      the writes blocked; then read them all
                                      back and check them
+  chanclient.py pair PATH NBYTES --peer PEER
+                                     PATH and PEER are the two ends of one
+                                     channel (guest and host): send NBYTES
+                                     each way at once, check both arrive
 
 Exit status 0 when the check holds, 1 with a message otherwise. Every wait
 is bounded by --timeout seconds (default 60) so a broken channel fails the
@@ -122,16 +126,57 @@ def cmd_hold(args):
     return 0
 
 
+def cmd_pair(args):
+    n = int(args.arg)
+    ends = [connect(args.path, args.timeout), connect(args.peer, args.timeout)]
+    data = [pattern(n), pattern(2 * n)[n:]]
+    sent = [0, 0]
+    got = [bytearray(), bytearray()]
+    sel = selectors.DefaultSelector()
+    for i, s in enumerate(ends):
+        s.setblocking(False)
+        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, i)
+    while len(got[0]) < n or len(got[1]) < n:
+        events = sel.select(args.timeout)
+        if not events:
+            print(f"stalled: sent {sent}, got {[len(g) for g in got]}")
+            return 1
+        for key, mask in events:
+            i = key.data
+            s = ends[i]
+            if mask & selectors.EVENT_READ:
+                chunk = s.recv(65536)
+                if not chunk:
+                    print(f"end {i} closed")
+                    return 1
+                got[i] += chunk
+            if mask & selectors.EVENT_WRITE and sent[i] < n:
+                try:
+                    sent[i] += s.send(data[i][sent[i]:sent[i] + 65536])
+                except BlockingIOError:
+                    pass
+                if sent[i] == n:
+                    sel.modify(s, selectors.EVENT_READ, i)
+    for s in ends:
+        s.close()
+    if bytes(got[1]) != data[0] or bytes(got[0]) != data[1]:
+        print("data differs")
+        return 1
+    print(f"{n} bytes each way intact")
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("cmd", choices=["expect", "echo", "hold"])
+    p.add_argument("cmd", choices=["expect", "echo", "hold", "pair"])
     p.add_argument("path")
     p.add_argument("arg")
     p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--peer", help="the other end, for pair")
     args = p.parse_args()
     try:
-        return {"expect": cmd_expect, "echo": cmd_echo,
-                "hold": cmd_hold}[args.cmd](args)
+        return {"expect": cmd_expect, "echo": cmd_echo, "hold": cmd_hold,
+                "pair": cmd_pair}[args.cmd](args)
     except (OSError, TimeoutError, ConnectionError) as e:
         print(f"chanclient {args.cmd} {args.path}: {e}")
         return 1

@@ -16,6 +16,9 @@
  * connected, before any echo: data the guest has to hold until someone
  * reads it.
  *
+ * SIGUSR1 makes it hostile: it corrupts the `in` indices of every
+ * connected channel ("corrupted D/N") and serves those channels no more.
+ *
  * Progress lines on stdout: "ready", then "connected D/N" (after the
  * greeting is in the ring), "closed D/N", "removed D/N", "corrupt D/N".
  */
@@ -412,6 +415,32 @@ static void handle_evtchn(backend *b)
             chan_pump(b, c);
 }
 
+/* SIGUSR1 plays a hostile backend: every connected channel's `in`
+ * producer index is put beyond the ring, and the guest is told. */
+static void handle_signal(backend *b)
+{
+    struct signalfd_siginfo si;
+    chan *c;
+
+    if (read(b->sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+        return;
+    if (si.ssi_signo != SIGUSR1) {
+        b->stop = true;
+        return;
+    }
+    for (c = b->chans; c; c = c->next) {
+        struct xencons_interface *intf = c->page;
+
+        if (!intf || c->broken)
+            continue;
+        __atomic_store_n(&intf->in_prod, intf->in_cons + 4096,
+                         __ATOMIC_SEQ_CST);
+        c->broken = true;
+        xenevtchn_notify(b->xce, (evtchn_port_t)c->port);
+        gs_status("corrupted %s", c->id);
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -469,6 +498,7 @@ int main(int argc, char **argv)
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGUSR1);
     if (sigprocmask(SIG_BLOCK, &mask, NULL) ||
         (b.sigfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
         gs_log(LOG_ERR, "signalfd: %s", strerror(errno));
@@ -509,7 +539,7 @@ int main(int argc, char **argv)
         if (pfd[0].revents)
             handle_watches(&b);
         if (pfd[2].revents)
-            b.stop = true;
+            handle_signal(&b);
     }
     rc = 0;
 out:

@@ -7,14 +7,18 @@
  * zeroed page with the backend, allocates an unbound event channel for it,
  * writes ring-ref and port in one transaction, switches to Initialised (3),
  * goes Connected (4) when the backend is, Closed (6) when the backend
- * closes, and releases everything when the device node disappears.
+ * closes, and releases everything when the device node disappears. Beyond
+ * hvc_xen: when the backend returns to Initialising or InitWait after we
+ * closed, it connects again with a fresh ring.
  *
- * Each connected channel appears as a unix stream socket DIR/NAME (NAME
- * being the FE `name` key; the role the guest udev rule's
- * /dev/xen-channels/NAME plays): a client's bytes go into the `out` ring as
- * far as there is room (the socket is not read while the ring is full), the
- * `in` ring's bytes go to the client and stay in the ring while no client
- * is connected. One client at a time; the next one waits in the backlog.
+ * Each connected channel appears as a unix stream socket DIR/NAME, NAME
+ * being the FE `name` key (the role of the guest udev rule's
+ * /dev/xen-channels/NAME). A channel whose name is not valid is connected
+ * all the same, as Linux does, but gets no socket. A client's bytes go
+ * into the `out` ring as far as there is room (the socket is not read
+ * while the ring is full); the `in` ring's bytes go to the client and stay
+ * in the ring while no client is connected. One client at a time; the
+ * next one waits in the backlog.
  *
  * SIGTERM/SIGINT/SIGHUP shut down as a Linux guest does: every Connected
  * device goes Closing and the program waits, at most 5 s, for the backend
@@ -24,7 +28,9 @@
  * Event driven: one poll() over the xenstore fd, the event channel fd, a
  * signalfd and the sockets. Progress lines on stdout for tests: "ready"
  * once the existing devices are probed, then "connected NAME",
- * "closed NAME", "removed NAME", "corrupt NAME".
+ * "closed NAME", "removed NAME", "corrupt NAME", where NAME is
+ * "console/N" for a channel without a valid name, and "failed console/N"
+ * for a device whose backend is missing (it goes Closing, as in Linux).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -69,8 +75,8 @@ struct console {
     char *be;   /* the backend directory, from FE `backend` */
     char *be_state_path;
     char *token; /* watch token of BE state: "be:N" */
-    char *name;  /* the channel's name, from FE `name` */
-    char *sock;  /* DIR/NAME */
+    char *name;  /* FE `name`, or "console/N" when it is not valid */
+    char *sock;  /* DIR/NAME; NULL when the name is not valid */
     unsigned int backend_id;
     int devid;    /* last digit of N, as Linux takes it */
     int fe_state; /* what we last wrote to FE state */
@@ -192,6 +198,8 @@ static int console_listen(console *c)
     struct stat st;
     int fd = -1, rc = -1;
 
+    if (!c->sock)
+        return 0; /* connected, but not exposed */
     if (strlen(c->sock) >= sizeof(sa.sun_path)) {
         gs_log(LOG_ERR, "%s: socket path too long", c->sock);
         goto out;
@@ -223,9 +231,9 @@ static void console_corrupt(console *c)
 {
     gs_log(LOG_ERR, "%s: corrupt ring indices, channel %s stopped", c->fe,
            c->name);
-    gs_status("corrupt %s", c->name);
     c->broken = true;
     console_unlisten(c);
+    gs_status("corrupt %s", c->name);
 }
 
 static void notify(sim *s, console *c)
@@ -412,14 +420,36 @@ static void backend_changed(sim *s, console *c)
     }
 }
 
-/* Like Linux's xenbus probe: a device whose FE state is Initialising, with
- * backend-id and backend readable. NULL when not (yet) a device to run. */
+/* The FE key `key` of c, malloc'd; NULL if unreadable. */
+static char *fe_read(sim *s, const console *c, const char *key)
+{
+    char *p = gs_sprintf("%s/%s", c->fe, key);
+    unsigned int len;
+    char *val = p ? xs_read(s->xs, XBT_NULL, p, &len) : NULL;
+
+    free(p);
+    return val;
+}
+
+static int fe_read_uint(sim *s, const console *c, const char *key,
+                        unsigned long max, unsigned long *out)
+{
+    char *p = gs_sprintf("%s/%s", c->fe, key);
+    int rc = p ? gs_read_uint(s->xs, p, max, out) : -ENOMEM;
+
+    free(p);
+    return rc;
+}
+
+/* Like Linux's xenbus probe and hvc_xen's: a device whose FE state is
+ * Initialising gets a ring; NULL when node is not (or no longer) a device
+ * to run. */
 static console *console_probe(sim *s, const char *node)
 {
     console *c = NULL, *other;
     unsigned long state, backend_id;
     unsigned int len;
-    char *msg = NULL;
+    char *msg = NULL, *val;
     int rc = -1;
 
     c = calloc(1, sizeof(*c));
@@ -433,9 +463,11 @@ static console *console_probe(sim *s, const char *node)
     c->token = gs_sprintf(BE_TOKEN_PREFIX "%s", node);
     if (!c->node || !c->fe || !c->token)
         goto out;
+    /* Linux's xenbus skips console nodes starting with '0'; hvc_xen takes
+     * the devid from the last character and refuses 0. */
     c->devid = node[strlen(node) - 1] - '0';
-    if (c->devid <= 0 || c->devid > 9)
-        goto out; /* console 0 (or a name Linux would not take) */
+    if (node[0] == '0' || c->devid <= 0 || c->devid > 9)
+        goto out;
     for (other = s->consoles; other; other = other->next) {
         if (other->devid == c->devid) {
             gs_log(LOG_WARNING, "%s: devid %d already used by %s, ignored",
@@ -443,44 +475,38 @@ static console *console_probe(sim *s, const char *node)
             goto out;
         }
     }
-    {
-        char *p = gs_sprintf("%s/state", c->fe);
-
-        rc = p ? gs_read_uint(s->xs, p, XenbusStateReconfigured, &state) : -1;
-        free(p);
-        rc = rc ? rc : (state == XenbusStateInitialising ? 0 : -1);
-    }
-    if (rc)
+    if (fe_read_uint(s, c, "state", XenbusStateReconfigured, &state) ||
+        state != XenbusStateInitialising)
         goto out;
-    rc = -1;
-    {
-        char *p = gs_sprintf("%s/backend-id", c->fe);
-
-        if (!p || gs_read_uint(s->xs, p, MAX_DOMID, &backend_id)) {
-            free(p);
+    /* As xenbus_read_otherend_details: without backend-id, backend and a
+     * readable backend directory the device fails (and goes Closing). */
+    c->be = fe_read(s, c, "backend");
+    if (fe_read_uint(s, c, "backend-id", MAX_DOMID, &backend_id) || !c->be ||
+        c->be[0] != '/' || !(val = xs_read(s->xs, XBT_NULL, c->be, &len))) {
+        gs_log(LOG_ERR, "%s: unable to read the other end", c->fe);
+        gs_switch_state(s->xs, c->fe, XenbusStateClosing);
+        gs_status("failed console/%s", node);
+        goto out;
+    }
+    free(val);
+    c->backend_id = (unsigned int)backend_id;
+    /* The name is for the guest's udev helper, not for hvc_xen: a bad one
+     * costs the socket, not the connection. */
+    c->name = fe_read(s, c, "name");
+    if (!c->name || xch_channel_name_check(c->name, &msg)) {
+        gs_log(LOG_ERR, "%s: %s, no socket for this channel", c->fe,
+               msg ? msg : "no name");
+        free(c->name);
+        c->name = gs_sprintf("console/%s", node);
+        if (!c->name)
             goto out;
-        }
-        free(p);
-        c->backend_id = (unsigned int)backend_id;
+    } else {
+        c->sock = gs_sprintf("%s/%s", s->dir, c->name);
+        if (!c->sock)
+            goto out;
     }
-    {
-        char *p = gs_sprintf("%s/backend", c->fe);
-
-        c->be = p ? xs_read(s->xs, XBT_NULL, p, &len) : NULL;
-        free(p);
-        p = gs_sprintf("%s/name", c->fe);
-        c->name = p ? xs_read(s->xs, XBT_NULL, p, &len) : NULL;
-        free(p);
-    }
-    if (!c->be || !c->name || c->be[0] != '/')
-        goto out;
-    if (xch_channel_name_check(c->name, &msg)) {
-        gs_log(LOG_ERR, "%s: %s", c->fe, msg ? msg : "invalid name");
-        goto out;
-    }
-    c->sock = gs_sprintf("%s/%s", s->dir, c->name);
     c->be_state_path = gs_sprintf("%s/state", c->be);
-    if (!c->sock || !c->be_state_path)
+    if (!c->be_state_path)
         goto out;
     if (console_share(s, c))
         goto out;
@@ -531,8 +557,13 @@ static void scan_node(sim *s, const char *node)
         }
         /* Gone, or removed and created anew (we never write
          * Initialising) before we saw the removal. */
-        gs_status("removed %s", c->name);
+        /* Status last: a test seeing it finds everything released. */
+        char *name = c->name;
+
+        c->name = NULL;
         console_release(s, c);
+        gs_status("removed %s", name ? name : node);
+        free(name);
         if (!exists)
             return;
     }
@@ -595,9 +626,18 @@ static void handle_evtchn(sim *s)
         return;
     }
     xenevtchn_unmask(s->xce, (evtchn_port_t)port);
-    for (c = s->consoles; c; c = c->next)
-        if (c->port == port)
+    for (c = s->consoles; c; c = c->next) {
+        size_t n;
+
+        if (c->port != port || c->broken || !c->page)
+            continue;
+        /* Look at the indices even with no client to take the data: a
+         * corrupt ring is reported when the backend corrupts it. */
+        if (xch_ring_readable(&c->ring, &n) || xch_ring_writable(&c->ring, &n))
+            console_corrupt(c);
+        else
             pump_in(s, c);
+    }
     /* Room freed in `out` is picked up by the next poll set. */
 }
 
@@ -661,14 +701,19 @@ enum { FD_XS, FD_EVTCHN, FD_SIGNAL, FD_FIXED };
  * (nothing to do, and a hung-up peer would wake us in a loop). */
 static short client_events(console *c)
 {
-    size_t n = 0;
+    size_t room = 0, avail = 0;
     short ev = 0;
 
     if (c->broken)
         return 0;
-    if (!c->rd_eof && !xch_ring_writable(&c->ring, &n) && n > 0)
+    if (xch_ring_writable(&c->ring, &room) ||
+        xch_ring_readable(&c->ring, &avail)) {
+        console_corrupt(c);
+        return 0;
+    }
+    if (!c->rd_eof && room > 0)
         ev |= POLLIN;
-    if (!c->wr_dead && !xch_ring_readable(&c->ring, &n) && n > 0)
+    if (!c->wr_dead && avail > 0)
         ev |= POLLOUT;
     return ev;
 }

@@ -141,12 +141,29 @@ python3 "$client" expect "$chans/org.test.two" hello-from-dom0 &&
 ok "both channels carry data independently"
 
 add_channel 3 "bad/name" || bail "channel 3 written"
+wait_line 4 "connected console/3"
+ok "a channel with an invalid name connects, as in Linux"
+[ "$(fe_key 3 state)" = 4 ] && [ ! -e "$chans/bad" ] &&
+    [ "$(find "$chans" -type s | wc -l)" = 2 ]
+ok "but gets no socket"
+
+# A frontend whose backend directory does not exist fails as Linux's
+# xenbus_read_otherend_details makes it: FE Closing, nothing shared.
+fe5=/local/domain/$dom/device/console/5
+if ! { xenstore-write "$fe5" "" && xenstore-chmod "$fe5" "n$dom" r0 &&
+    xenstore-write "$fe5/backend" "/local/domain/0/backend/console/$dom/5" \
+        "$fe5/backend-id" 0 "$fe5/name" org.test.five "$fe5/state" 1; }; then
+    bail "channel 5 written"
+fi
+wait_line 4 "failed console/5"
+ok "a device without a backend fails"
+[ "$(fe_key 5 state)" = 5 ] && ! fe_key 5 ring-ref >/dev/null 2>&1
+ok "and goes Closing without a ring"
+xenstore-rm "$fe5"
+
 add_channel 4 org.test.four || bail "channel 4 written"
 wait_line 4 "connected org.test.four"
 ok "channel 4 connects"
-[ "$(fe_key 3 state)" = 1 ] && ! fe_key 3 ring-ref >/dev/null 2>&1 &&
-    [ ! -e "$chans/bad" ]
-ok "a channel with an invalid name is refused (stays Initialising)"
 
 # --- detach as the toolstack does: BE Closing, FE Closed, BE Closed
 xenstore-write "/local/domain/0/backend/console/$dom/2/online" 0 \
@@ -183,6 +200,14 @@ ok "a connected channel removed without closing"
 python3 "$client" expect "$chans/org.test.four" hello-from-dom0 &&
     python3 "$client" echo "$chans/org.test.four" 10000
 ok "the remaining channel still works"
+
+# --- a hostile backend: impossible ring indices stop the channel, loudly
+kill -USR1 "$eb_pid"
+wait_line 3 "corrupted $dom/4" || bail "backend corrupts the rings"
+wait_line 4 "corrupt org.test.four"
+ok "frontend detects corrupt ring indices"
+[ ! -e "$chans/org.test.four" ] && kill -0 "$gs_pid"
+ok "the channel is stopped, the frontend lives on"
 
 # --- guest shutdown: Connected devices go Closing, the backend answers
 kill "$gs_pid"

@@ -15,7 +15,7 @@ XENSIM_OBJS := $(patsubst %.c,$(OUT)/xensim-obj/%.o,$(TB_CORE) \
 XENSIM_CFLAGS := $(BASECFLAGS) -fvisibility=hidden $(CPPFLAGS_ALL) $(CFLAGS)
 
 TB_PROGS    := $(TB_DIR)/xsbridge $(TB_DIR)/xensim-ctl $(TB_DIR)/xenhost
-TB_TESTS    := $(TB_DIR)/test_evtchn
+TB_TESTS    := $(TB_DIR)/test_evtchn $(TB_DIR)/test_bridge
 PROGRAMS    += $(XENSIM_SO) $(TB_PROGS)
 TEST_DEPS   += $(XENSIM_SO) $(TB_PROGS) $(TB_TESTS)
 BENCHES     += $(TB_DIR)/bench_evtchn

@@ -19,9 +19,9 @@
 #include <xenevtchn.h>
 #include <xengnttab.h>
 
-#define GUEST    7
-#define ROUNDS   1000
-#define PAGE     4096
+#define GUEST  7
+#define ROUNDS 1000
+#define PAGE   4096
 
 static int test_no;
 static int failures;
@@ -53,6 +53,12 @@ static uint32_t get_u32(int fd)
     return v;
 }
 
+/* Waits until the parent says the next step may run. */
+static void wait_turn(int from_parent)
+{
+    (void)get_u32(from_parent);
+}
+
 /* Waits for the next event (no timeout), returns its port, unmasks it. */
 static int wait_event(xenevtchn_handle *xce)
 {
@@ -81,7 +87,7 @@ static int guest(int to_parent, int from_parent)
 {
     xenevtchn_handle *xce;
     xengntshr_handle *xgs;
-    uint32_t ref = 0, cmd;
+    uint32_t ref = 0;
     unsigned char *page;
     int port, i, rc = 1;
 
@@ -105,7 +111,7 @@ static int guest(int to_parent, int from_parent)
         xenevtchn_notify(xce, (evtchn_port_t)port);
     }
     /* 2: several notifies while we don't look coalesce into one event */
-    cmd = get_u32(from_parent);
+    wait_turn(from_parent);
     {
         int p1 = xenevtchn_pending(xce); /* the first: masks the port */
         bool quiet = !event_queued(xce); /* the others wait behind it */
@@ -117,25 +123,24 @@ static int guest(int to_parent, int from_parent)
                 p1 == port && quiet && p2 == port && !event_queued(xce));
     }
     /* 3: an event that arrives while masked is delivered on unmask */
-    cmd = get_u32(from_parent);
+    wait_turn(from_parent);
     {
         int p = xenevtchn_pending(xce); /* masked now until unmasked */
 
         put_u32(to_parent, p == port);
-        cmd = get_u32(from_parent); /* parent notified again */
+        wait_turn(from_parent); /* parent notified again */
         put_u32(to_parent, !event_queued(xce));
         xenevtchn_unmask(xce, (evtchn_port_t)port);
         put_u32(to_parent, wait_event(xce) == port);
     }
     /* 4: the page the parent wrote */
-    cmd = get_u32(from_parent);
+    wait_turn(from_parent);
     put_u32(to_parent, page[0] == 0x5A && page[PAGE - 1] == 0x5A);
     /* 5: end the grant; the parent's mapping stays valid */
     xengntshr_unshare(xgs, page, 1);
     put_u32(to_parent, 1);
     /* 6: close everything; the parent notifies a closed peer */
-    cmd = get_u32(from_parent);
-    (void)cmd;
+    wait_turn(from_parent);
     xenevtchn_close(xce);
     xce = NULL;
     put_u32(to_parent, 1);
@@ -192,7 +197,8 @@ int main(void)
     for (i = 0; i < 5; i++)
         xenevtchn_notify(xce, (evtchn_port_t)port);
     put_u32(down[1], 2);
-    check(get_u32(up[0]) == 1, "notifies to a masked port coalesce into one event");
+    check(get_u32(up[0]) == 1,
+          "notifies to a masked port coalesce into one event");
 
     xenevtchn_notify(xce, (evtchn_port_t)port);
     put_u32(down[1], 3);

@@ -39,8 +39,8 @@
 int xensim_env(const char **dir, uint32_t *domid);
 
 /* Builds "<dir>/<fmt...>" into buf; -1 with ENAMETOOLONG if it won't fit. */
-int xensim_path(char *buf, size_t size, const char *dir, const char *fmt,
-                ...) __attribute__((format(printf, 4, 5)));
+int xensim_path(char *buf, size_t size, const char *dir, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Creates the state directory's layout (idempotent). */
 int xensim_init_dir(const char *dir);
@@ -78,8 +78,8 @@ void xensim_evtchn_close(struct xensim_evtchn *h);
 int xensim_evtchn_fd(const struct xensim_evtchn *h);
 /* These return a local port, or -1 with errno. */
 int xensim_evtchn_bind_unbound(struct xensim_evtchn *h, uint32_t remote_dom);
-int xensim_evtchn_bind_interdomain(struct xensim_evtchn *h,
-                                   uint32_t remote_dom, uint32_t remote_port);
+int xensim_evtchn_bind_interdomain(struct xensim_evtchn *h, uint32_t remote_dom,
+                                   uint32_t remote_port);
 int xensim_evtchn_bind_virq(struct xensim_evtchn *h, uint32_t virq);
 int xensim_evtchn_notify(struct xensim_evtchn *h, uint32_t port);
 /* Blocks (unless the fd was made non-blocking) for the next event. */
@@ -103,8 +103,7 @@ int xensim_evtchn_raise_virq(const char *dir, uint32_t domid, uint32_t virq);
  * domids[i], granted to domain self. NULL with errno on failure.
  */
 void *xensim_grant_map(const char *dir, uint32_t self, uint32_t count,
-                       const uint32_t *domids, const uint32_t *refs,
-                       int prot);
+                       const uint32_t *domids, const uint32_t *refs, int prot);
 
 /*
  * Grants count new zeroed pages of domain self to domain peer; stores the

@@ -136,8 +136,7 @@ static bool put(struct xs_handle *xsh, xs_transaction_t t, const char *path,
     if (!perms)
         return true;
     snprintf(buf, sizeof(buf), "%s", perms);
-    for (char *tok = strtok(buf, " "); tok && n < 2;
-         tok = strtok(NULL, " ")) {
+    for (char *tok = strtok(buf, " "); tok && n < 2; tok = strtok(NULL, " ")) {
         if (!xs_strings_to_perms(&p[n], 1, tok))
             return false;
         n++;
@@ -197,10 +196,38 @@ static int cmd_dom0_setup(void)
     return rc;
 }
 
+/* Whether another domain already has this name (libxl refuses that). */
+static bool name_taken(struct xs_handle *xsh, xs_transaction_t t,
+                       const char *name)
+{
+    char path[PATH_LEN];
+    unsigned int n = 0, i, len;
+    char **doms = xs_directory(xsh, t, "/local/domain", &n);
+    bool taken = false;
+
+    for (i = 0; doms && i < n && !taken; i++) {
+        char *other;
+
+        fmt_path(path, "/local/domain/%s/name", doms[i]);
+        other = xs_read(xsh, t, path, &len);
+        taken = other && !strcmp(other, name);
+        free(other);
+    }
+    free(doms);
+    return taken;
+}
+
 static bool guest_nodes(struct xs_handle *xsh, xs_transaction_t t,
                         uint32_t domid, const char *name)
 {
     char dom[PATH_LEN], path[PATH_LEN], perms[32], id[16];
+
+    if (name_taken(xsh, t, name)) {
+        fprintf(stderr, "xensim-ctl: a domain named '%s' already exists\n",
+                name);
+        errno = EEXIST;
+        return false;
+    }
 
     fmt_path(dom, "/local/domain/%u", domid);
     snprintf(perms, sizeof(perms), "n0 r%u", domid);
@@ -337,8 +364,7 @@ static int cmd_destroy(const char *d)
     }
     /* ENOENT: xenstored already released it after a VIRQ_DOM_EXC. */
     if (!xs_release_domain(xsh, domid) && errno != ENOENT) {
-        fprintf(stderr, "xensim-ctl: RELEASE %u: %s\n", domid,
-                strerror(errno));
+        fprintf(stderr, "xensim-ctl: RELEASE %u: %s\n", domid, strerror(errno));
         rc = 1;
     }
     fmt_path(path, "/local/domain/%u", domid);
@@ -381,8 +407,8 @@ static int cmd_virq(const char *v, const char *d)
         return 1;
     }
     if (n == 0) {
-        fprintf(stderr, "xensim-ctl: VIRQ %u of domain %u is not bound\n",
-                virq, domid);
+        fprintf(stderr, "xensim-ctl: VIRQ %u of domain %u is not bound\n", virq,
+                domid);
         return 1;
     }
     return 0;

@@ -99,8 +99,7 @@ static struct port_rec *map_ports(const char *dir, uint32_t domid)
         return NULL;
     if (fstat(fd, &st) == 0 &&
         (st.st_size >= (off_t)PORTS_BYTES || !ftruncate(fd, PORTS_BYTES)))
-        p = mmap(NULL, PORTS_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-                 0);
+        p = mmap(NULL, PORTS_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     return p == MAP_FAILED ? NULL : p;
 }
@@ -228,8 +227,7 @@ static void free_port_locked(const char *dir, uint32_t domid,
 
     if (load32(&rec->kind) == PORT_INTERDOMAIN) {
         uint32_t rdom = rec->remote_dom, rport = rec->remote_port;
-        struct port_rec *rports =
-            rdom == domid ? ports : map_ports(dir, rdom);
+        struct port_rec *rports = rdom == domid ? ports : map_ports(dir, rdom);
 
         if (rports && rport > 0 && rport < XENSIM_MAX_PORTS) {
             struct port_rec *peer = &rports[rport];
@@ -363,8 +361,7 @@ void xensim_evtchn_close(struct xensim_evtchn *h)
     if (h->epfd >= 0 && (ports = ports_of(h, h->domid))) {
         lk = lock_ports(h->dir);
         for (p = 1; p < XENSIM_MAX_PORTS; p++)
-            if (load32(&ports[p].kind) != PORT_FREE &&
-                owned_by(&ports[p], h))
+            if (load32(&ports[p].kind) != PORT_FREE && owned_by(&ports[p], h))
                 free_port_locked(h->dir, h->domid, ports, p, true);
         if (lk >= 0)
             unlock_ports(lk);
@@ -405,8 +402,8 @@ int xensim_evtchn_bind_unbound(struct xensim_evtchn *h, uint32_t remote_dom)
     return port;
 }
 
-int xensim_evtchn_bind_interdomain(struct xensim_evtchn *h,
-                                   uint32_t remote_dom, uint32_t remote_port)
+int xensim_evtchn_bind_interdomain(struct xensim_evtchn *h, uint32_t remote_dom,
+                                   uint32_t remote_port)
 {
     struct port_rec *ports = ports_of(h, h->domid), *rports, *peer;
     int lk, port = -1;
@@ -430,8 +427,8 @@ int xensim_evtchn_bind_interdomain(struct xensim_evtchn *h,
         errno = EINVAL;
         goto out;
     }
-    port = new_port_locked(h, ports, PORT_INTERDOMAIN, remote_dom, remote_port,
-                           0);
+    port =
+        new_port_locked(h, ports, PORT_INTERDOMAIN, remote_dom, remote_port, 0);
     if (port < 0)
         goto out;
     peer->remote_port = (uint32_t)port;

@@ -49,8 +49,8 @@ void *xensim_grant_map(const char *dir, uint32_t self, uint32_t count,
     if (!base)
         return NULL;
     for (i = 0; i < count; i++) {
-        if (xensim_path(path, sizeof(path), dir, "grant/%u-%u.to%u",
-                        domids[i], refs[i], self))
+        if (xensim_path(path, sizeof(path), dir, "grant/%u-%u.to%u", domids[i],
+                        refs[i], self))
             goto fail;
         fd = open(path, (prot & PROT_WRITE ? O_RDWR : O_RDONLY) | O_CLOEXEC);
         if (fd < 0) {
@@ -81,8 +81,8 @@ static int create_grant(const char *dir, uint32_t self, uint32_t peer,
     int fd;
 
     if (xensim_path(page, sizeof(page), dir, "grant/%u-%u", self, ref) ||
-        xensim_path(link_name, sizeof(link_name), dir, "grant/%u-%u.to%u",
-                    self, ref, peer))
+        xensim_path(link_name, sizeof(link_name), dir, "grant/%u-%u.to%u", self,
+                    ref, peer))
         return -1;
     fd = open(page, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -110,8 +110,7 @@ void xensim_grant_end(const char *dir, uint32_t self, uint32_t peer,
         if (!xensim_path(path, sizeof(path), dir, "grant/%u-%u.to%u", self,
                          refs[i], peer))
             unlink(path);
-        if (!xensim_path(path, sizeof(path), dir, "grant/%u-%u", self,
-                         refs[i]))
+        if (!xensim_path(path, sizeof(path), dir, "grant/%u-%u", self, refs[i]))
             unlink(path);
     }
 }

@@ -80,7 +80,8 @@ static int redirected_open(const char *name, const char *path, int flags,
     if (!strcmp(path, "/proc/xen/xsd_port") ||
         !strcmp(path, "/proc/xen/xsd_kva")) {
         if (xensim_env(&dir, &domid) ||
-            xensim_path(buf, sizeof(buf), dir, "%s", path + strlen("/proc/xen/")))
+            xensim_path(buf, sizeof(buf), dir, "%s",
+                        path + strlen("/proc/xen/")))
             return -1;
         target = buf;
     }
@@ -409,9 +410,8 @@ xenevtchn_bind_unbound_port(xenevtchn_handle *xce, uint32_t domid)
     return xensim_evtchn_bind_unbound(xce->sim, domid);
 }
 
-EXPORT xenevtchn_port_or_error_t
-xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint32_t domid,
-                           evtchn_port_t remote_port)
+EXPORT xenevtchn_port_or_error_t xenevtchn_bind_interdomain(
+    xenevtchn_handle *xce, uint32_t domid, evtchn_port_t remote_port)
 {
     return xensim_evtchn_bind_interdomain(xce->sim, domid, remote_port);
 }

@@ -51,8 +51,8 @@ struct client;
 struct watch {
     struct client *client;
     char *path;
-    char *token;                /* the client's */
-    char btoken[TOKEN_MAX];     /* ours, on the ring */
+    char *token;            /* the client's */
+    char btoken[TOKEN_MAX]; /* ours, on the ring */
     bool acked;
     struct watch *next;
 };
@@ -89,8 +89,8 @@ struct bridge {
     struct client *clients;
     struct watch *watches;
     struct pending *head, *tail;
-    struct buf to_ring;   /* whole requests waiting for ring space */
-    char rsp[MSG_MAX];    /* the reply being read from the ring */
+    struct buf to_ring; /* whole requests waiting for ring space */
+    char rsp[MSG_MAX];  /* the reply being read from the ring */
     size_t rsp_len;
     uint32_t next_req_id;
     unsigned long next_token;
@@ -372,8 +372,7 @@ static void client_request(struct bridge *br, struct client *c,
         return;
     case XS_RESET_WATCHES: {
         /* Only this client's: the ring is shared with other clients. */
-        struct xsd_sockmsg ack = {XS_RESET_WATCHES, req->req_id, req->tx_id,
-                                  3};
+        struct xsd_sockmsg ack = {XS_RESET_WATCHES, req->req_id, req->tx_id, 3};
 
         drop_client_state(br, c);
         client_send(c, &ack, "OK");
@@ -576,17 +575,18 @@ static int listen_on(const char *path)
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     int fd;
 
-    if (strlen(path) >= sizeof(sa.sun_path)) {
+    size_t len = strlen(path);
+
+    if (len >= sizeof(sa.sun_path)) {
         errno = ENAMETOOLONG;
         die(path);
     }
-    strcpy(sa.sun_path, path);
+    memcpy(sa.sun_path, path, len + 1);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         die("socket");
     unlink(path);
-    if (bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) ||
-        listen(fd, 64))
+    if (bind(fd, (const struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64))
         die(path);
     return fd;
 }
@@ -620,11 +620,17 @@ static void serve(struct bridge *br)
         for (c = br->clients; c; c = c->next)
             n++;
         if (n > cap) {
-            cap = n * 2;
-            pfds = realloc(pfds, cap * sizeof(*pfds));
-            cl = realloc(cl, cap * sizeof(*cl));
-            if (!pfds || !cl)
+            struct pollfd *np = realloc(pfds, n * 2 * sizeof(*np));
+            struct client **nc;
+
+            if (!np)
                 die("out of memory");
+            pfds = np;
+            nc = realloc(cl, n * 2 * sizeof(struct client *));
+            if (!nc)
+                die("out of memory");
+            cl = nc;
+            cap = n * 2;
         }
         pfds[0] = (struct pollfd){xensim_evtchn_fd(br->evtchn), POLLIN, 0};
         pfds[1] = (struct pollfd){br->listen_fd, POLLIN, 0};

@@ -1,0 +1,349 @@
+/*
+ * control.c - the control socket (docs/control-protocol.md).
+ *
+ * A unix stream socket, mode 0600, for root and the daemon's own user
+ * only (SO_PEERCRED is checked at accept). A client sends one request, a
+ * JSON object on one line, and gets one reply line, then the daemon
+ * closes the connection:
+ *   {"request":"status"}            every channel
+ *   {"request":"status","domid":D}  the channels of guest D
+ *     -> {"status":[ <channel_status>, ... ]}
+ *   anything else -> {"error":"what is wrong"}
+ * Descriptors passed with SCM_RIGHTS are not used by any request: they are
+ * closed at once, so that nothing leaks whatever a client sends.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "xenchanneld.h"
+
+#define REQUEST_MAX     4096
+#define CONNECTIONS_MAX 16
+#define FDS_PER_MSG_MAX 16
+
+typedef struct ctl_conn ctl_conn;
+
+struct ctl_conn {
+    xcd_control *ctl;
+    ctl_conn *next;
+    int fd;
+    struct event *ev;
+    char req[REQUEST_MAX + 1];
+    size_t req_len;
+    char *reply;
+    size_t reply_len, reply_off;
+};
+
+struct xcd_control {
+    xcd_daemon *d;
+    xcd_transport tp; /* only its listening socket */
+    struct event *listen_ev;
+    ctl_conn *conns;
+    int nconns;
+};
+
+/* ---- requests ---- */
+
+/* {"error": msg} and a newline; msg (malloc'd) is taken. */
+static char *error_reply(char *msg)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    const unsigned char *buf;
+    char *out = NULL;
+    size_t len;
+
+    if (!g || !msg)
+        goto out;
+    if (yajl_gen_map_open(g) ||
+        yajl_gen_string(g, (const unsigned char *)"error", 5) ||
+        yajl_gen_string(g, (const unsigned char *)msg, strlen(msg)) ||
+        yajl_gen_map_close(g) || yajl_gen_get_buf(g, &buf, &len))
+        goto out;
+    out = xcd_sprintf("%.*s\n", (int)len, (const char *)buf);
+out:
+    free(msg);
+    if (g)
+        yajl_gen_free(g);
+    return out;
+}
+
+static char *status_reply(xcd_daemon *d, long domid)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    const unsigned char *buf;
+    xch_channel_status st;
+    xcd_channel *c;
+    char *out = NULL;
+    size_t len;
+
+    xch_channel_status_init(&st);
+    if (!g || yajl_gen_map_open(g) ||
+        yajl_gen_string(g, (const unsigned char *)"status", 6) ||
+        yajl_gen_array_open(g))
+        goto out;
+    for (c = d->channels; c; c = c->next) {
+        if (domid >= 0 && c->domid != (unsigned long)domid)
+            continue;
+        xch_channel_status_dispose(&st);
+        xch_channel_status_init(&st);
+        if (xcd_channel_status(c, &st) ||
+            xch_channel_status_gen_json(g, &st))
+            goto out;
+    }
+    if (yajl_gen_array_close(g) || yajl_gen_map_close(g) ||
+        yajl_gen_get_buf(g, &buf, &len))
+        goto out;
+    out = xcd_sprintf("%.*s\n", (int)len, (const char *)buf);
+out:
+    xch_channel_status_dispose(&st);
+    if (g)
+        yajl_gen_free(g);
+    return out;
+}
+
+char *xcd_control_handle(xcd_daemon *d, const char *request)
+{
+    static const char *request_key[] = {"request", NULL};
+    static const char *domid_key[] = {"domid", NULL};
+    char parse_err[128];
+    yajl_val root, op, dom;
+    const char *op_s;
+    long domid = -1;
+    char *reply;
+
+    root = yajl_tree_parse(request, parse_err, sizeof(parse_err));
+    if (!root || !YAJL_IS_OBJECT(root)) {
+        reply = error_reply(xcd_sprintf("request is not a JSON object"));
+        goto out;
+    }
+    op = yajl_tree_get(root, request_key, yajl_t_string);
+    op_s = op ? YAJL_GET_STRING(op) : NULL;
+    if (!op_s) {
+        reply = error_reply(xcd_sprintf("request has no \"request\" string"));
+        goto out;
+    }
+    if (strcmp(op_s, "status")) {
+        reply = error_reply(xcd_sprintf(
+            "unknown request \"%.64s\"; known: status", op_s));
+        goto out;
+    }
+    dom = yajl_tree_get(root, domid_key, yajl_t_any);
+    if (dom) {
+        if (!YAJL_IS_INTEGER(dom) || YAJL_GET_INTEGER(dom) < 0 ||
+            YAJL_GET_INTEGER(dom) > XCD_DOMID_MAX) {
+            reply = error_reply(xcd_sprintf("\"domid\" is not a domain id"));
+            goto out;
+        }
+        domid = (long)YAJL_GET_INTEGER(dom);
+    }
+    reply = status_reply(d, domid);
+out:
+    if (root)
+        yajl_tree_free(root);
+    return reply;
+}
+
+/* ---- connections ---- */
+
+static void conn_free(ctl_conn *cn)
+{
+    xcd_control *ctl = cn->ctl;
+    ctl_conn **pp;
+
+    for (pp = &ctl->conns; *pp; pp = &(*pp)->next) {
+        if (*pp == cn) {
+            *pp = cn->next;
+            break;
+        }
+    }
+    ctl->nconns--;
+    if (cn->ev)
+        event_free(cn->ev);
+    close(cn->fd);
+    free(cn->reply);
+    free(cn);
+}
+
+/* Closes every descriptor that came with a message. */
+static void close_passed_fds(struct msghdr *msg)
+{
+    struct cmsghdr *cm;
+
+    for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+        if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+            size_t n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int), i;
+            int fd;
+
+            for (i = 0; i < n; i++) {
+                memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+                close(fd);
+            }
+        }
+    }
+}
+
+static void conn_event(evutil_socket_t fd, short what, void *arg);
+
+/* Switches the connection to writing its reply. */
+static void conn_reply(ctl_conn *cn, char *reply)
+{
+    cn->reply = reply;
+    cn->reply_len = reply ? strlen(reply) : 0;
+    cn->reply_off = 0;
+    event_free(cn->ev);
+    cn->ev = event_new(cn->ctl->d->base, cn->fd, EV_WRITE | EV_PERSIST,
+                       conn_event, cn);
+    if (!reply || !cn->ev || event_add(cn->ev, NULL))
+        conn_free(cn);
+}
+
+static void conn_read(ctl_conn *cn)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(FDS_PER_MSG_MAX * sizeof(int))];
+    } cbuf;
+    struct iovec iov = {cn->req + cn->req_len, REQUEST_MAX - cn->req_len};
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = cbuf.buf,
+                         .msg_controllen = sizeof(cbuf.buf)};
+    char *nl;
+    ssize_t r;
+
+    r = recvmsg(cn->fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (r > 0)
+        close_passed_fds(&msg);
+    if (r <= 0) {
+        conn_free(cn);
+        return;
+    }
+    cn->req_len += (size_t)r;
+    cn->req[cn->req_len] = '\0';
+    nl = memchr(cn->req, '\n', cn->req_len);
+    if (nl) {
+        *nl = '\0';
+        conn_reply(cn, xcd_control_handle(cn->ctl->d, cn->req));
+    } else if (cn->req_len == REQUEST_MAX || memchr(cn->req, 0, cn->req_len)) {
+        conn_reply(cn, error_reply(xcd_sprintf(
+                           "request longer than %d bytes or not text",
+                           REQUEST_MAX)));
+    }
+}
+
+static void conn_write(ctl_conn *cn)
+{
+    ssize_t r = send(cn->fd, cn->reply + cn->reply_off,
+                     cn->reply_len - cn->reply_off,
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
+
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (r > 0)
+        cn->reply_off += (size_t)r;
+    if (r <= 0 || cn->reply_off == cn->reply_len)
+        conn_free(cn);
+}
+
+static void conn_event(evutil_socket_t fd, short what, void *arg)
+{
+    ctl_conn *cn = arg;
+
+    (void)fd;
+    (void)what;
+    if (cn->reply)
+        conn_write(cn);
+    else
+        conn_read(cn);
+}
+
+static bool peer_allowed(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+        return false;
+    return cred.uid == 0 || cred.uid == geteuid();
+}
+
+static void control_accept(evutil_socket_t lfd, short what, void *arg)
+{
+    xcd_control *ctl = arg;
+    ctl_conn *cn;
+    int fd;
+
+    (void)what;
+    fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    if (ctl->nconns >= CONNECTIONS_MAX || !peer_allowed(fd)) {
+        close(fd);
+        return;
+    }
+    cn = calloc(1, sizeof(*cn));
+    if (!cn) {
+        close(fd);
+        return;
+    }
+    cn->ctl = ctl;
+    cn->fd = fd;
+    cn->next = ctl->conns;
+    ctl->conns = cn;
+    ctl->nconns++;
+    cn->ev = event_new(ctl->d->base, fd, EV_READ | EV_PERSIST, conn_event, cn);
+    if (!cn->ev || event_add(cn->ev, NULL))
+        conn_free(cn);
+}
+
+int xcd_control_open(xcd_daemon *d, const char *path, xcd_control **out)
+{
+    xcd_transport_config cfg = {.path = path, .mode = 0600, .passed_fd = -1};
+    xcd_control *ctl = calloc(1, sizeof(*ctl));
+    char *msg = NULL;
+    int rc;
+
+    *out = NULL;
+    if (!ctl)
+        return XCH_ERROR_NOMEM;
+    ctl->d = d;
+    xcd_transport_init(&ctl->tp, &xcd_transport_socket_ops);
+    rc = ctl->tp.ops->open(&ctl->tp, &cfg, &msg);
+    if (rc) {
+        xcd_log(LOG_ERR, "control socket: %s", msg ? msg : "cannot open");
+        free(msg);
+        free(ctl);
+        return rc;
+    }
+    ctl->listen_ev = event_new(d->base, ctl->tp.wait_fd, EV_READ | EV_PERSIST,
+                               control_accept, ctl);
+    if (!ctl->listen_ev || event_add(ctl->listen_ev, NULL)) {
+        xcd_control_close(ctl);
+        return XCH_ERROR_NOMEM;
+    }
+    *out = ctl;
+    return 0;
+}
+
+void xcd_control_close(xcd_control *ctl)
+{
+    if (!ctl)
+        return;
+    while (ctl->conns)
+        conn_free(ctl->conns);
+    if (ctl->listen_ev)
+        event_free(ctl->listen_ev);
+    ctl->tp.ops->close(&ctl->tp);
+    free(ctl);
+}

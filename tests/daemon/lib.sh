@@ -1,0 +1,164 @@
+# Shared by tests/integration/test_daemon_*.sh (sourced): TAP output, a
+# private simulated host, xenchanneld and guest simulators under the
+# testbed's preload, and waits on real conditions (no sleeps).
+#
+# After sourcing: $out $src $tmp $host $xl $xt (xcd-test) $ctl (control
+# socket), dom0's xenstore environment exported, an EXIT trap that stops
+# what was started and removes $tmp.
+set -u
+out=${XCH_OUT:?XCH_OUT not set}
+src=${XCH_SRC:?XCH_SRC not set}
+xenhost=$out/testbed/xenhost
+xl=$out/bin/xl-channel
+xt=$out/bin/xcd-test
+xcd=$out/sbin/xenchanneld
+
+tmp=$(mktemp -d)
+host=$tmp/host
+ctl=$tmp/control.sock
+mkdir -p "$host"
+n=0
+failed=0
+xcd_pid=
+dt_pids=()
+export XENCHANNELD_CONTROL=$ctl
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+dt_cleanup() {
+    local pid
+    [ -n "$xcd_pid" ] && kill "$xcd_pid" 2>/dev/null && wait "$xcd_pid"
+    for pid in "${dt_pids[@]}"; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
+    "$xenhost" stop "$host" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap dt_cleanup EXIT
+
+ok() { # DESCRIPTION: the last command's status
+    local rc=$?
+    n=$((n + 1))
+    if [ $rc -eq 0 ]; then
+        echo "ok $n - $1"
+    else
+        echo "not ok $n - $1"
+        failed=1
+    fi
+    return 0
+}
+
+show_logs() {
+    local f
+    for f in "$tmp"/*.err "$host"/xenstored.log; do
+        [ -f "$f" ] && tail -n 40 "$f" | sed "s|^|# $(basename "$f"): |"
+    done
+}
+
+bail() {
+    echo "not ok $((n + 1)) - $1"
+    show_logs
+    exit 1
+}
+
+dt_done() {
+    [ $failed -eq 0 ] || show_logs
+    echo "1..$n"
+    exit $failed
+}
+
+dt_start() {
+    eval "$("$xenhost" start "$host")" || bail "testbed starts"
+}
+
+# Reads lines from fd $1 until one equals $2 (bounded).
+wait_line() {
+    local line
+    while IFS= read -r -t 60 line <&"$1"; do
+        [ "$line" = "$2" ] && return 0
+    done
+    echo "# no line '$2' on fd $1"
+    return 1
+}
+
+# Starts xenchanneld in the foreground under the preload, with extra
+# arguments; $xcd_pid. Waits for its readiness through $NOTIFY_SOCKET.
+# XCD_WRAP (e.g. valgrind ...) runs in front of it.
+start_daemon() {
+    local notify=$tmp/notify.sock
+    rm -f "$notify"
+    python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+print("bound", flush=True)
+s.settimeout(120)
+while True:
+    m = s.recv(4096).decode()
+    if "READY=1" in m.split("\n"):
+        print("ready", flush=True)
+        break
+' "$notify" >"$tmp/notify.out" &
+    local py=$!
+    "$xt" wait-path "$notify" || return 1
+    (
+        eval "$("$xenhost" env "$host" --preload)"
+        export NOTIFY_SOCKET=$notify
+        # shellcheck disable=SC2086 # XCD_WRAP is a command line
+        exec ${XCD_WRAP:-} "$xcd" --foreground --control "$ctl" "$@"
+    ) 2>>"$tmp/xenchanneld.err" &
+    xcd_pid=$!
+    wait "$py" && grep -qx ready "$tmp/notify.out"
+}
+
+stop_daemon() {
+    local rc=0
+    [ -n "$xcd_pid" ] || return 0
+    kill -TERM "$xcd_pid" 2>/dev/null
+    wait "$xcd_pid" || rc=$?
+    xcd_pid=
+    return $rc
+}
+
+# Starts the guest simulator of domain $1 serving channels in directory
+# $2; its progress lines are readable on fd $3 (a number 3..9).
+start_guest() { # DOMID DIR FD
+    mkdir -p "$2"
+    mkfifo "$tmp/gs-$1.out"
+    (
+        eval "$("$xenhost" guest-env "$host" "$1" --preload)"
+        exec "$out/bin/xch-guestsim" --dir "$2" --foreground
+    ) >"$tmp/gs-$1.out" 2>>"$tmp/guestsim-$1.err" &
+    dt_pids+=($!)
+    eval "exec $3<\"$tmp/gs-$1.out\""
+    wait_line "$3" ready
+}
+
+be_path() { echo "/local/domain/0/backend/console/$1/$2"; }
+fe_path() { echo "/local/domain/$1/device/console/$2"; }
+
+# Descriptors and mappings of the daemon (for leak checks).
+daemon_fds() { find "/proc/$xcd_pid/fd" -mindepth 1 | wc -l; }
+daemon_maps() { wc -l <"/proc/$xcd_pid/maps"; }
+
+# Writes channel N of guest DOM by hand, in the layout of SPEC §3 (for
+# what xl-channel cannot express, e.g. another `limit`). FE state 1 last:
+# the frontend probes a device in state 1.
+add_channel() { # DOM N NAME CONNECTION PATH LIMIT
+    local fe be
+    fe=$(fe_path "$1" "$2")
+    be=$(be_path "$1" "$2")
+    xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$1" \
+        "$be/online" 1 "$be/state" 1 "$be/protocol" vt100 "$be/name" "$3" \
+        "$be/connection" "$4" &&
+        { [ "$4" != socket ] || xenstore-write "$be/path" "$5"; } &&
+        xenstore-chmod -r "$be" n0 "r$1" &&
+        xenstore-write "$fe" "" &&
+        xenstore-chmod "$fe" "n$1" r0 &&
+        xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
+            "$fe/protocol" vt100 "$fe/name" "$3" "$fe/limit" "$6" \
+            "$fe/type" xenchanneld "$fe/tty" "" &&
+        for k in name limit type tty; do
+            xenstore-chmod "$fe/$k" n0 "r$1" || return 1
+        done &&
+        xenstore-write "$fe/state" 1
+}

@@ -1,0 +1,8 @@
+# The daemon's integration-test helper xcd-test (stream, wait-path,
+# wait-xs, status); the scripts are tests/integration/test_daemon_*.sh.
+XCD_TEST_BIN := $(OUT)/bin/xcd-test
+TEST_DEPS    += $(XCD_TEST_BIN) $(XCD_BIN)
+
+$(XCD_TEST_BIN): $(OUT)/obj/tests/daemon/xcd_test.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(call pkglibs,xenstore yajl)

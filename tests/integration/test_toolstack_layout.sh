@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The xenstore layout `xl-channel attach` writes (SPEC §3): every key, value
+# and permission for pty and socket channels, with dom0 and with a driver
+# domain as backend; and what the guest (through its xenbus bridge) and the
+# driver domain may and may not change.
+. "${XCH_SRC:?XCH_SRC not set}/tests/toolstack/lib.sh"
+
+ts_start
+dom=$("$xenhost" domain-create "$host" guest1) || bail "guest created"
+drv=$("$xenhost" domain-create "$host" driver1) || bail "driver domain created"
+
+fe() { echo "/local/domain/$dom/device/console/$1"; }
+be() { echo "/local/domain/$2/backend/console/$dom/$1"; }
+lx() { echo "/libxl/$dom/device/console/$1"; }
+layout() { # N BACKEND
+    { dump_tree "$(fe "$1")" && dump_tree "$(be "$1" "$2")" &&
+        dump_tree "$(lx "$1")"; } | sort
+}
+as_guest() { # D CMD...: run CMD as guest D through its xenbus bridge
+    local d=$1
+    shift
+    (eval "$("$xenhost" guest-env "$host" "$d")" && "$@")
+}
+
+# --- dom0 backend
+"$xl" attach guest1 "name=org.test.pty,connection=pty" 2>"$tmp/a.err"
+ok "attach a pty channel by domain name"
+diff <(expected "$data/layout-pty.txt" "$dom" 0 1 org.test.pty) \
+    <(layout 1 0) >"$tmp/diff" || { show "$tmp/diff"; false; }
+ok "pty channel, dom0 backend: keys, values, permissions as SPEC §3"
+
+"$xl" attach "$dom" "connection=socket,path=$tmp/agent.sock,name=org.test.sock" \
+    2>"$tmp/a.err"
+ok "attach a socket channel by domain id"
+diff <(expected "$data/layout-socket.txt" "$dom" 0 2 org.test.sock \
+    "$tmp/agent.sock") <(layout 2 0) >"$tmp/diff" || {
+    show "$tmp/diff"
+    false
+}
+ok "socket channel, dom0 backend: keys, values, permissions as SPEC §3"
+
+# --- driver domain backend, by name and by id
+"$xl" attach guest1 "name=org.test.drv,connection=socket,path=$tmp/d.sock,backend=driver1" \
+    2>"$tmp/a.err"
+ok "attach a socket channel with a driver domain backend (by name)"
+diff <(expected "$data/layout-socket.txt" "$dom" "$drv" 3 org.test.drv \
+    "$tmp/d.sock") <(layout 3 "$drv") >"$tmp/diff" || {
+    show "$tmp/diff"
+    false
+}
+ok "socket channel, driver domain backend: layout as SPEC §3"
+
+"$xl" attach guest1 "name=org.test.drvpty,connection=pty,backend=$drv" \
+    2>"$tmp/a.err"
+ok "attach a pty channel with a driver domain backend (by id)"
+diff <(expected "$data/layout-pty.txt" "$dom" "$drv" 4 org.test.drvpty) \
+    <(layout 4 "$drv") >"$tmp/diff" || { show "$tmp/diff"; false; }
+ok "pty channel, driver domain backend: layout as SPEC §3"
+
+# --- the guest: may read its device, change only its own keys
+before=$(dump_all)
+as_guest "$dom" xenstore-read "$(fe 1)/name" >"$tmp/name" &&
+    [ "$(cat "$tmp/name")" = org.test.pty ]
+ok "the guest reads its channel's name (the bridge works)"
+for key in name type output tty limit; do
+    ! as_guest "$dom" xenstore-write "$(fe 1)/$key" evil 2>/dev/null &&
+        ! as_guest "$dom" xenstore-rm "$(fe 1)/$key" 2>/dev/null
+    ok "the guest can neither change nor remove FE $key"
+done
+! as_guest "$dom" xenstore-write "$(be 1 0)/state" 4 2>/dev/null &&
+    ! as_guest "$dom" xenstore-write "$(be 2 0)/path" /etc/shadow 2>/dev/null &&
+    ! as_guest "$dom" xenstore-write "$(be 1 0)/new" x 2>/dev/null &&
+    ! as_guest "$dom" xenstore-rm "$(be 1 0)" 2>/dev/null
+ok "the guest cannot write, add or remove anything under BE"
+! as_guest "$dom" xenstore-write "$(be 3 "$drv")/connection" pty 2>/dev/null
+ok "nor under a driver domain's BE"
+! as_guest "$dom" xenstore-read "$(lx 1)/name" 2>/dev/null &&
+    ! as_guest "$dom" xenstore-write "$(lx 1)/name" evil 2>/dev/null &&
+    ! as_guest "$dom" xenstore-write "/libxl/$dom/x" y 2>/dev/null
+ok "the guest can neither read nor write /libxl"
+[ "$before" = "$(dump_all)" ]
+ok "nothing changed in xenstore after the guest's attempts"
+
+as_guest "$dom" xenstore-write "$(fe 1)/state" 3 &&
+    [ "$(xenstore-read "$(fe 1)/state")" = 3 ]
+ok "the guest can write its frontend state"
+
+# --- the driver domain: owns its BE and the read-only FE keys
+as_guest "$drv" xenstore-write "$(be 3 "$drv")/state" 2 &&
+    as_guest "$drv" xenstore-write "$(fe 4)/tty" /dev/pts/9 &&
+    [ "$(xenstore-read "$(fe 4)/tty")" = /dev/pts/9 ]
+ok "the driver domain writes its BE state and the FE tty of its device"
+! as_guest "$drv" xenstore-write "$(be 1 0)/state" 2 2>/dev/null &&
+    ! as_guest "$drv" xenstore-read "$(lx 3)/name" 2>/dev/null &&
+    ! as_guest "$drv" xenstore-write "$(fe 1)/tty" x 2>/dev/null
+ok "but nothing of dom0's devices nor /libxl"
+
+ts_done

@@ -1,0 +1,101 @@
+/*
+ * cmd_apply.c - `xl-channel apply DOMAIN FILE`: attach every channel of an
+ * xl.cfg to a running domain, all or none.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "xl-channel.h"
+
+const char cmd_apply_usage[] =
+    "Usage: xl-channel apply [-h|--help] DOMAIN FILE\n"
+    "\n"
+    "Attaches every channel of the channel= list of the xl domain\n"
+    "configuration FILE to the running domain DOMAIN (name or id). Every\n"
+    "entry is checked before anything is attached. If attaching one of\n"
+    "them fails (a name or devid the domain already uses, no free devid,\n"
+    "...), the channels this run attached are removed again and nothing\n"
+    "is left half-done.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help  show this help and exit\n"
+    "\n"
+    "Exit status: 0 all attached, 1 error (bad FILE, no such domain, an\n"
+    "attach failed), 2 usage error.\n";
+
+/* Removes the first num channels, attached by this run, at once: their
+ * backend has had no time to connect them. */
+static void rollback(xch_ctx *ctx, uint32_t domid, xch_device_channel *chans,
+                     int num)
+{
+    char *errmsg = NULL;
+    int i;
+
+    for (i = num - 1; i >= 0; i--) {
+        if (xch_channel_remove(ctx, domid, chans[i].devid, true, 0,
+                               &errmsg))
+            error_msg("cannot remove channel '%s' (devid %d) again: %s",
+                      chans[i].name, chans[i].devid,
+                      errmsg ? errmsg : "out of memory");
+        free(errmsg);
+        errmsg = NULL;
+    }
+}
+
+int cmd_apply(const struct xlch_command *cmd, int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    xch_device_channel *chans = NULL;
+    xch_ctx *ctx = NULL;
+    char *errmsg = NULL;
+    const char *domain, *file;
+    uint32_t domid;
+    int num = 0, i, opt, rc;
+
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            return command_help(cmd);
+        default:
+            return command_usage_error(cmd, NULL);
+        }
+    }
+    if (argc - optind != 2)
+        return command_usage_error(cmd, "expects DOMAIN and FILE");
+    domain = argv[optind];
+    file = argv[optind + 1];
+
+    if (config_read_channels(file, &chans, &num, &errmsg)) {
+        error_msg("%s", errmsg ? errmsg : "out of memory");
+        rc = XLCH_EXIT_FAILURE;
+        goto out;
+    }
+    if (toolstack_open(domain, &ctx, &domid)) {
+        rc = XLCH_EXIT_FAILURE;
+        goto out;
+    }
+    for (i = 0; i < num; i++) {
+        if (!xch_channel_add(ctx, domid, &chans[i], &errmsg))
+            continue;
+        error_msg("%s: channel[%d] '%s': cannot attach to domain '%s': %s",
+                  file, i, chans[i].name, domain,
+                  errmsg ? errmsg : "out of memory");
+        rollback(ctx, domid, chans, i);
+        if (i)
+            error_msg("removed the %d channel%s attached before it; "
+                      "nothing was changed",
+                      i, i == 1 ? "" : "s");
+        rc = XLCH_EXIT_FAILURE;
+        goto out;
+    }
+    toolstack_debug_retries(ctx, "apply");
+    rc = XLCH_EXIT_OK;
+
+out:
+    xch_ctx_free(ctx);
+    channels_free(chans, num);
+    free(errmsg);
+    return rc;
+}

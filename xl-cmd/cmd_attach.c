@@ -1,0 +1,140 @@
+/*
+ * cmd_attach.c - `xl-channel attach DOMAIN SPEC`: hot-plug one channel,
+ * and what the commands that talk to xenstore share (opening the context
+ * and naming a domain).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xl-channel.h"
+
+const char cmd_attach_usage[] =
+    "Usage: xl-channel attach [-h|--help] DOMAIN SPEC\n"
+    "\n"
+    "Attaches one channel to the running domain DOMAIN (name or id). SPEC\n"
+    "is one entry of an xl.cfg channel= list, for example\n"
+    "  \"name=org.qemu.guest_agent.0,connection=socket,path=/run/ga.sock\"\n"
+    "with the keys\n"
+    "  name=NAME              mandatory: 1-64 of A-Z a-z 0-9 . _ - : + @\n"
+    "  connection=pty|socket  mandatory\n"
+    "  path=PATH              socket path: mandatory for socket, refused "
+    "for pty\n"
+    "  backend=DOMAIN         backend domain name or id (default: this "
+    "domain)\n"
+    "  devid=N                device id 1-9999 (default: the lowest free "
+    "in 1-7)\n"
+    "The frontend, backend and toolstack entries are written to xenstore\n"
+    "in one transaction: on error nothing is written.\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help  show this help and exit\n"
+    "\n"
+    "Exit status: 0 attached, 1 error (bad SPEC, no such domain, name or\n"
+    "devid taken, no free devid, xenstore failure), 2 usage error.\n";
+
+int toolstack_resolve(xch_ctx *ctx, const char *domain, uint32_t *domid_r)
+{
+    int rc;
+
+    rc = xch_domain_resolve(ctx, domain, domid_r);
+    if (rc == XCH_ERROR_DOMAIN_NOTFOUND)
+        error_msg("domain '%s' does not exist", domain);
+    else if (rc == XCH_ERROR_INVAL)
+        error_msg("domain name '%s' is ambiguous: use the domain id",
+                  domain);
+    else if (rc)
+        error_msg("cannot look up domain '%s': %s", domain,
+                  xch_error_to_string(rc));
+    return rc;
+}
+
+int toolstack_open(const char *domain, xch_ctx **ctx_r, uint32_t *domid_r)
+{
+    int rc;
+
+    *ctx_r = NULL;
+    rc = xch_ctx_open(ctx_r);
+    if (rc) {
+        error_msg("cannot connect to xenstore (%s)",
+                  rc == XCH_ERROR_NOMEM ? "out of memory"
+                                        : "is xenstored running?");
+        return rc;
+    }
+    if (!domain)
+        return 0;
+    rc = toolstack_resolve(*ctx_r, domain, domid_r);
+    if (rc) {
+        xch_ctx_free(*ctx_r);
+        *ctx_r = NULL;
+    }
+    return rc;
+}
+
+void toolstack_debug_retries(const xch_ctx *ctx, const char *what)
+{
+    const char *debug = getenv("XENCHANNEL_DEBUG");
+
+    if (debug && *debug && strcmp(debug, "0"))
+        fprintf(stderr, "xl-channel: debug: %s: %lu transaction retries\n",
+                what, xch_ctx_txn_retries(ctx));
+}
+
+int cmd_attach(const struct xlch_command *cmd, int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    xch_device_channel chan;
+    xch_ctx *ctx = NULL;
+    char *errmsg = NULL, *quoted = NULL;
+    const char *domain, *spec;
+    uint32_t domid;
+    int opt, rc;
+
+    xch_device_channel_init(&chan);
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            return command_help(cmd);
+        default:
+            return command_usage_error(cmd, NULL);
+        }
+    }
+    if (argc - optind != 2)
+        return command_usage_error(cmd, "expects DOMAIN and SPEC");
+    domain = argv[optind];
+    spec = argv[optind + 1];
+
+    if (xch_channel_spec_parse(spec, &chan, &errmsg)) {
+        quoted = xch_channel_quote(spec);
+        error_msg("invalid channel spec %s: %s", quoted ? quoted : spec,
+                  errmsg ? errmsg : "out of memory");
+        rc = XLCH_EXIT_FAILURE;
+        goto out;
+    }
+    if (toolstack_open(domain, &ctx, &domid)) {
+        rc = XLCH_EXIT_FAILURE;
+        goto out;
+    }
+    if (chan.devid > XCH_DEVID_AUTO_MAX)
+        fprintf(stderr,
+                "xl-channel: warning: devid %d: a Linux guest keeps only "
+                "the last digit of a console's devid\n",
+                chan.devid);
+    if (xch_channel_add(ctx, domid, &chan, &errmsg)) {
+        error_msg("cannot attach channel '%s' to domain '%s': %s", chan.name,
+                  domain, errmsg ? errmsg : "out of memory");
+        rc = XLCH_EXIT_FAILURE;
+        goto out;
+    }
+    toolstack_debug_retries(ctx, "attach");
+    rc = XLCH_EXIT_OK;
+
+out:
+    xch_ctx_free(ctx);
+    free(quoted);
+    free(errmsg);
+    xch_device_channel_dispose(&chan);
+    return rc;
+}
