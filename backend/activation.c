@@ -116,8 +116,7 @@ out:
     return rc;
 }
 
-int xcd_activation_claim(xcd_activation *a, const char *name,
-                         const char *path)
+int xcd_activation_claim(xcd_activation *a, const char *name, const char *path)
 {
     int i, fd;
 
@@ -158,8 +157,8 @@ int xcd_notify(const char *state)
     fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return XCH_ERROR_FAIL;
-    r = sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-               (struct sockaddr *)&sa, salen);
+    r = sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+               salen);
     close(fd);
     return r == (ssize_t)strlen(state) ? 0 : XCH_ERROR_FAIL;
 }

@@ -14,10 +14,10 @@
 
 typedef struct xcd_buffer {
     uint8_t *data;
-    size_t size;     /* allocated bytes, <= cap */
-    size_t cap;      /* the bound */
-    size_t head;     /* offset of the oldest byte */
-    size_t len;      /* bytes held */
+    size_t size;      /* allocated bytes, <= cap */
+    size_t cap;       /* the bound */
+    size_t head;      /* offset of the oldest byte */
+    size_t len;       /* bytes held */
     uint64_t dropped; /* bytes dropped since init */
 } xcd_buffer;
 

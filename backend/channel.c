@@ -35,8 +35,10 @@
 
 #include "xenchanneld.h"
 
-/* Storms: more than this many events that move no data in one window
- * mask the port until the window is over (xenconsoled's figures). */
+/* Storms: more than this many events in a row that move no data, within
+ * one window, mask the port until the window is over (xenconsoled's
+ * figures). A notification can legitimately find nothing to do (it was
+ * raised while we were already moving its bytes), hence "in a row". */
 #define STORM_EVENTS    30
 #define STORM_WINDOW_MS 200
 /* How long a detach waits for buffered output to reach the client. */
@@ -54,10 +56,10 @@ static const unsigned int transitions[XCD_STATE_COUNT] = {
                      BIT(XCD_DETACHING) | BIT(XCD_GONE),
     [XCD_CONNECTED] = BIT(XCD_CLOSING) | BIT(XCD_CLOSED) | BIT(XCD_ERROR) |
                       BIT(XCD_DETACHING) | BIT(XCD_GONE),
-    [XCD_CLOSING] = BIT(XCD_CLOSED) | BIT(XCD_ERROR) | BIT(XCD_DETACHING) |
-                    BIT(XCD_GONE),
-    [XCD_CLOSED] = BIT(XCD_INITWAIT) | BIT(XCD_ERROR) | BIT(XCD_DETACHING) |
-                   BIT(XCD_GONE),
+    [XCD_CLOSING] =
+        BIT(XCD_CLOSED) | BIT(XCD_ERROR) | BIT(XCD_DETACHING) | BIT(XCD_GONE),
+    [XCD_CLOSED] =
+        BIT(XCD_INITWAIT) | BIT(XCD_ERROR) | BIT(XCD_DETACHING) | BIT(XCD_GONE),
     [XCD_ERROR] = BIT(XCD_CLOSED) | BIT(XCD_DETACHING) | BIT(XCD_GONE),
     [XCD_DETACHING] = BIT(XCD_DETACHED) | BIT(XCD_GONE),
     [XCD_DETACHED] = BIT(XCD_GONE),
@@ -109,8 +111,7 @@ static int write_be(xcd_channel *c, const char *const *keys,
     int rc = xcd_xs_write_keys(c->d->xs, c->be, keys, vals, n);
 
     if (rc && rc != XCH_ERROR_NOTFOUND)
-        xcd_log(LOG_ERR, "%s: writing %s: %s", c->be, keys[0],
-                strerror(errno));
+        xcd_log(LOG_ERR, "%s: writing %s: %s", c->be, keys[0], strerror(errno));
     return rc;
 }
 
@@ -230,7 +231,7 @@ void xcd_channel_fail(xcd_channel *c, int rc, const char *what)
     if (rc == XCH_ERROR_RING_CORRUPT)
         c->ring_errors++;
     xcd_channel_set_error(c, xcd_sprintf("%s: %s, channel stopped", what,
-                             xch_error_to_string((xch_error)rc)));
+                                         xch_error_to_string((xch_error)rc)));
     if (c->state != XCD_DETACHING && c->state != XCD_DETACHED)
         enter_error(c);
     else
@@ -283,8 +284,9 @@ static void apply_limit(xcd_channel *c)
     int64_t dropped;
 
     if (clamped)
-        xcd_log(LOG_WARNING, "%s: frontend limit %.32s out of range, using "
-                             "%zu",
+        xcd_log(LOG_WARNING,
+                "%s: frontend limit %.32s out of range, using "
+                "%zu",
                 c->fe, s ? s : "(none)", limit);
     free(s);
     dropped = xcd_buffer_set_cap(&c->buf, limit);
@@ -327,8 +329,7 @@ static int ring_up(xcd_channel *c)
         goto out;
     c->ref = ref;
     c->remote_port = rport;
-    c->in_cons_seen =
-        __atomic_load_n(&c->ring.intf->in_cons, __ATOMIC_RELAXED);
+    c->in_cons_seen = __atomic_load_n(&c->ring.intf->in_cons, __ATOMIC_RELAXED);
     apply_limit(c);
     c->storm_window_start = now_ms();
     c->storm_events = 0;
@@ -345,8 +346,7 @@ out:
  * (*garbage set then). */
 static int read_fe_state(xcd_channel *c, bool *garbage)
 {
-    char *s = xs_read(c->d->xs, XBT_NULL, c->fe_state_path,
-                      &(unsigned int){0});
+    char *s = xs_read(c->d->xs, XBT_NULL, c->fe_state_path, &(unsigned int){0});
     unsigned long v;
     int state = -1;
 
@@ -568,8 +568,7 @@ bool xcd_channel_update(xcd_channel *c)
     for (i = 0; i < UPDATE_STEPS; i++) {
         fe_state = read_fe_state(c, &garbage);
         c->fe_state = fe_state;
-        if (garbage && c->state != XCD_DETACHING &&
-            c->state != XCD_DETACHED) {
+        if (garbage && c->state != XCD_DETACHING && c->state != XCD_DETACHED) {
             if (c->state != XCD_ERROR && c->state != XCD_INIT)
                 enter_error(c);
             if (c->state != XCD_INIT)
@@ -611,7 +610,9 @@ void xcd_channel_event(xcd_channel *c)
         xcd_channel_fail(c, rc, "console ring");
         return;
     }
-    if (rc == 0) {
+    if (rc > 0) {
+        c->storm_events = 0; /* only a run of empty events is a storm */
+    } else {
         now = now_ms();
         if (now - c->storm_window_start > STORM_WINDOW_MS) {
             c->storm_window_start = now;
@@ -622,8 +623,9 @@ void xcd_channel_event(xcd_channel *c)
                 c->storm_ev = evtimer_new(c->d->base, storm_over, c);
             if (c->storm_ev && !evtimer_add(c->storm_ev, &tv)) {
                 if (!c->storm_masked)
-                    xcd_log(LOG_WARNING, "%s: event storm from the guest, "
-                                         "throttled",
+                    xcd_log(LOG_WARNING,
+                            "%s: event storm from the guest, "
+                            "throttled",
                             c->be);
                 c->storm_masked = true;
                 return; /* the port stays masked until storm_over */
@@ -646,8 +648,9 @@ static int read_config(xcd_channel *c)
     c->name = xcd_xs_read(c->d->xs, c->be, "name");
     c->path = xcd_xs_read(c->d->xs, c->be, "path");
     if (!c->name || xch_channel_name_check(c->name, &msg)) {
-        xcd_channel_set_error(c, msg ? xcd_sprintf("backend name: %s", msg)
-                         : xcd_sprintf("backend has no valid name"));
+        xcd_channel_set_error(c,
+                              msg ? xcd_sprintf("backend name: %s", msg)
+                                  : xcd_sprintf("backend has no valid name"));
         rc = XCH_ERROR_INVAL;
         goto out;
     }
@@ -656,15 +659,17 @@ static int read_config(xcd_channel *c)
     } else if (conn && !strcmp(conn, "socket")) {
         c->connection = XCH_CHANNEL_CONNECTION_SOCKET;
         if (!c->path || xch_channel_path_check(c->path, &msg)) {
-            xcd_channel_set_error(c, msg ? xcd_sprintf("backend path: %s", msg)
-                             : xcd_sprintf("socket channel without a path"));
+            xcd_channel_set_error(
+                c, msg ? xcd_sprintf("backend path: %s", msg)
+                       : xcd_sprintf("socket channel without a path"));
             rc = XCH_ERROR_INVAL;
             goto out;
         }
     } else {
-        xcd_channel_set_error(c, xcd_sprintf("backend connection %.32s is neither pty "
-                                 "nor socket",
-                                 conn ? conn : "(none)"));
+        xcd_channel_set_error(
+            c, xcd_sprintf("backend connection %.32s is neither pty "
+                           "nor socket",
+                           conn ? conn : "(none)"));
         rc = XCH_ERROR_INVAL;
         goto out;
     }
@@ -686,8 +691,8 @@ static bool is_ours(xcd_daemon *d, const char *be, const char *fe_expected)
     if (!fe)
         goto out;
     if (strcmp(fe, fe_expected)) {
-        xcd_log(LOG_WARNING, "%s: frontend %.128s is not %s; ignored", be,
-                fe, fe_expected);
+        xcd_log(LOG_WARNING, "%s: frontend %.128s is not %s; ignored", be, fe,
+                fe_expected);
         goto out;
     }
     type = xcd_xs_read(d->xs, fe, "type");
@@ -801,7 +806,7 @@ int xcd_channel_status(const xcd_channel *c, xch_channel_status *st)
         st->u.socket.path = strdup(c->path);
     st->name = c->name ? strdup(c->name) : NULL;
     st->backend_state = c->be_state >= 0 ? (xch_xenbus_state)c->be_state
-                                          : XCH_XENBUS_STATE_UNKNOWN;
+                                         : XCH_XENBUS_STATE_UNKNOWN;
     st->frontend_state = c->fe_state >= 0 ? (xch_xenbus_state)c->fe_state
                                           : XCH_XENBUS_STATE_UNKNOWN;
     st->client_connected = xcd_channel_client_connected(c);

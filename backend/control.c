@@ -95,8 +95,7 @@ static char *status_reply(xcd_daemon *d, long domid)
             continue;
         xch_channel_status_dispose(&st);
         xch_channel_status_init(&st);
-        if (xcd_channel_status(c, &st) ||
-            xch_channel_status_gen_json(g, &st))
+        if (xcd_channel_status(c, &st) || xch_channel_status_gen_json(g, &st))
             goto out;
     }
     if (yajl_gen_array_close(g) || yajl_gen_map_close(g) ||
@@ -132,8 +131,8 @@ char *xcd_control_handle(xcd_daemon *d, const char *request)
         goto out;
     }
     if (strcmp(op_s, "status")) {
-        reply = error_reply(xcd_sprintf(
-            "unknown request \"%.64s\"; known: status", op_s));
+        reply = error_reply(
+            xcd_sprintf("unknown request \"%.64s\"; known: status", op_s));
         goto out;
     }
     dom = yajl_tree_get(root, domid_key, yajl_t_any);
@@ -236,17 +235,17 @@ static void conn_read(ctl_conn *cn)
         *nl = '\0';
         conn_reply(cn, xcd_control_handle(cn->ctl->d, cn->req));
     } else if (cn->req_len == REQUEST_MAX || memchr(cn->req, 0, cn->req_len)) {
-        conn_reply(cn, error_reply(xcd_sprintf(
-                           "request longer than %d bytes or not text",
-                           REQUEST_MAX)));
+        conn_reply(
+            cn, error_reply(xcd_sprintf(
+                    "request longer than %d bytes or not text", REQUEST_MAX)));
     }
 }
 
 static void conn_write(ctl_conn *cn)
 {
-    ssize_t r = send(cn->fd, cn->reply + cn->reply_off,
-                     cn->reply_len - cn->reply_off,
-                     MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t r =
+        send(cn->fd, cn->reply + cn->reply_off, cn->reply_len - cn->reply_off,
+             MSG_NOSIGNAL | MSG_DONTWAIT);
 
     if (r < 0 && (errno == EAGAIN || errno == EINTR))
         return;

@@ -172,8 +172,7 @@ static void domains_released(xcd_daemon *d)
                 gone = c->domid;
         if (gone < 0)
             break;
-        xcd_log(LOG_INFO, "domain %ld is gone: releasing its channels",
-                gone);
+        xcd_log(LOG_INFO, "domain %ld is gone: releasing its channels", gone);
         for (c = d->channels; c; c = next) {
             next = c->next;
             if (c->domid == (unsigned long)gone)
@@ -212,8 +211,8 @@ static void watch_event(xcd_daemon *d, const char *path, const char *token)
             xcd_parse_uint(slash + 1, XCD_DEVID_MAX, &devid))
             return;
         {
-            xcd_channel *c = xcd_daemon_find(d, (unsigned int)domid,
-                                             (unsigned int)devid);
+            xcd_channel *c =
+                xcd_daemon_find(d, (unsigned int)domid, (unsigned int)devid);
 
             if (c)
                 xcd_channel_update(c);
@@ -303,8 +302,9 @@ int xcd_daemon_start(xcd_daemon *d, struct event_base *base,
     d->xce = xenevtchn_open(NULL, 0);
     d->xgt = xengnttab_open(NULL, 0);
     if (!d->xce || !d->xgt) {
-        xcd_log(LOG_ERR, "cannot open the event channel and grant devices: "
-                         "%s",
+        xcd_log(LOG_ERR,
+                "cannot open the event channel and grant devices: "
+                "%s",
                 strerror(errno));
         rc = XCH_ERROR_FAIL;
         goto out;
@@ -322,13 +322,13 @@ int xcd_daemon_start(xcd_daemon *d, struct event_base *base,
     }
     if (!xs_watch(d->xs, d->be_base, TOKEN_BE) ||
         !xs_watch(d->xs, "@releaseDomain", TOKEN_RELEASE)) {
-        xcd_log(LOG_ERR, "cannot watch %s and @releaseDomain: %s",
-                d->be_base, strerror(errno));
+        xcd_log(LOG_ERR, "cannot watch %s and @releaseDomain: %s", d->be_base,
+                strerror(errno));
         rc = XCH_ERROR_XENSTORE;
         goto out;
     }
-    d->xs_ev = event_new(base, xs_fileno(d->xs), EV_READ | EV_PERSIST,
-                         xs_readable, d);
+    d->xs_ev =
+        event_new(base, xs_fileno(d->xs), EV_READ | EV_PERSIST, xs_readable, d);
     d->evtchn_ev =
         event_new(base, fd, EV_READ | EV_PERSIST, evtchn_readable, d);
     if (!d->xs_ev || !d->evtchn_ev || event_add(d->xs_ev, NULL) ||

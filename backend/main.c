@@ -19,19 +19,18 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: xenchanneld [OPTION]...\n"
-            "Backend of Xen PV channels: relays each channel of this "
-            "domain's guests\nto a unix socket or a pty.\n\n"
-            "  -f, --foreground        log to stderr, not syslog\n"
-            "  -c, --control PATH      control socket (default: "
-            "$" XCH_CONTROL_PATH_ENV " or\n"
-            "                          " XCH_CONTROL_PATH_DEFAULT ")\n"
-            "  -m, --socket-mode MODE  octal mode of channel sockets "
-            "(default 0600)\n"
-            "  -g, --socket-group GRP  group (name or id) of channel "
-            "sockets\n"
-            "  -h, --help              this help\n");
+    fprintf(f, "usage: xenchanneld [OPTION]...\n"
+               "Backend of Xen PV channels: relays each channel of this "
+               "domain's guests\nto a unix socket or a pty.\n\n"
+               "  -f, --foreground        log to stderr, not syslog\n"
+               "  -c, --control PATH      control socket (default: "
+               "$" XCH_CONTROL_PATH_ENV " or\n"
+               "                          " XCH_CONTROL_PATH_DEFAULT ")\n"
+               "  -m, --socket-mode MODE  octal mode of channel sockets "
+               "(default 0600)\n"
+               "  -g, --socket-group GRP  group (name or id) of channel "
+               "sockets\n"
+               "  -h, --help              this help\n");
 }
 
 static int parse_mode(const char *s, mode_t *mode)
@@ -117,16 +116,18 @@ int main(int argc, char **argv)
             break;
         case 'm':
             if (parse_mode(optarg, &o.socket_mode)) {
-                fprintf(stderr, "xenchanneld: --socket-mode %s: not an "
-                                "octal file mode (0 to 0777)\n",
+                fprintf(stderr,
+                        "xenchanneld: --socket-mode %s: not an "
+                        "octal file mode (0 to 0777)\n",
                         optarg);
                 return EXIT_USAGE;
             }
             break;
         case 'g':
             if (parse_group(optarg, &o.socket_group)) {
-                fprintf(stderr, "xenchanneld: --socket-group %s: no such "
-                                "group\n",
+                fprintf(stderr,
+                        "xenchanneld: --socket-group %s: no such "
+                        "group\n",
                         optarg);
                 return EXIT_USAGE;
             }
@@ -169,8 +170,8 @@ int main(int argc, char **argv)
         goto out;
     if (xcd_daemon_start(&d, base, &o))
         goto out;
-    xcd_log(LOG_INFO, "serving %s (domain %u), control socket %s",
-            d.be_base, d.self, o.control_path);
+    xcd_log(LOG_INFO, "serving %s (domain %u), control socket %s", d.be_base,
+            d.self, o.control_path);
     if (xcd_notify("READY=1"))
         xcd_log(LOG_WARNING, "cannot notify $NOTIFY_SOCKET of readiness");
     if (event_base_dispatch(base) < 0) {

@@ -38,8 +38,8 @@ size_t xcd_parse_limit(const char *s, bool *clamped)
     *clamped = false;
     /* 10 digits always fit an unsigned long on our 64-bit targets, and
      * anything longer is clamped as too large. */
-    if (s && strlen(s) > UINT_DIGITS_MAX && strspn(s, "0123456789") ==
-                                                strlen(s) && s[0] != '0') {
+    if (s && strlen(s) > UINT_DIGITS_MAX &&
+        strspn(s, "0123456789") == strlen(s) && s[0] != '0') {
         *clamped = true;
         return XCD_LIMIT_MAX;
     }

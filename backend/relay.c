@@ -208,8 +208,8 @@ static void client_attach(xcd_channel *c)
 {
     c->read_ev = event_new(c->d->base, c->tp.client_fd, EV_READ | EV_PERSIST,
                            client_readable, c);
-    c->write_ev = event_new(c->d->base, c->tp.client_fd,
-                            EV_WRITE | EV_PERSIST, client_writable, c);
+    c->write_ev = event_new(c->d->base, c->tp.client_fd, EV_WRITE | EV_PERSIST,
+                            client_writable, c);
     if (!c->read_ev || !c->write_ev) {
         xcd_log(LOG_ERR, "%s: out of memory", c->be);
         client_detach(c);
@@ -307,9 +307,9 @@ void xcd_relay_ring_down(xcd_channel *c)
 int xcd_relay_open(xcd_channel *c)
 {
     static const char *const keys[] = {"tty"};
-    const xcd_transport_ops *ops =
-        c->connection == XCH_CHANNEL_CONNECTION_PTY ? &xcd_transport_pty_ops
-                                                    : &xcd_transport_socket_ops;
+    const xcd_transport_ops *ops = c->connection == XCH_CHANNEL_CONNECTION_PTY
+                                       ? &xcd_transport_pty_ops
+                                       : &xcd_transport_socket_ops;
     xcd_transport_config cfg = {
         .path = c->path,
         .mode = c->d->opts->socket_mode,
@@ -322,8 +322,8 @@ int xcd_relay_open(xcd_channel *c)
     int rc;
 
     if (ops == &xcd_transport_socket_ops)
-        cfg.passed_fd = xcd_activation_claim(c->d->activation, c->name,
-                                             c->path);
+        cfg.passed_fd =
+            xcd_activation_claim(c->d->activation, c->name, c->path);
     xcd_transport_init(&c->tp, ops);
     rc = ops->open(&c->tp, &cfg, &msg);
     if (rc) {

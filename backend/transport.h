@@ -22,11 +22,11 @@ typedef struct xcd_transport xcd_transport;
 
 /* What a transport is opened with. */
 typedef struct xcd_transport_config {
-    const char *path;  /* socket: where to listen */
-    mode_t mode;       /* socket: file mode of the socket */
-    gid_t group;       /* socket: group of the socket, if set_group */
+    const char *path; /* socket: where to listen */
+    mode_t mode;      /* socket: file mode of the socket */
+    gid_t group;      /* socket: group of the socket, if set_group */
     bool set_group;
-    int passed_fd;     /* socket: a listening socket to use, or -1 */
+    int passed_fd; /* socket: a listening socket to use, or -1 */
 } xcd_transport_config;
 
 typedef struct xcd_transport_ops {
@@ -50,8 +50,8 @@ typedef struct xcd_transport_ops {
 
 struct xcd_transport {
     const xcd_transport_ops *ops;
-    int wait_fd;   /* readable when a client may be waiting; -1 if none */
-    int client_fd; /* the current client, -1 if none */
+    int wait_fd;    /* readable when a client may be waiting; -1 if none */
+    int client_fd;  /* the current client, -1 if none */
     char *endpoint; /* socket path or pty slave path (malloc'd) */
     /* Private to the implementation. */
     int fd;           /* socket: listening socket; pty: the master */

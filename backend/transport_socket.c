@@ -120,8 +120,8 @@ static int socket_bind(xcd_transport *t, const xcd_transport_config *cfg,
             goto out;
         }
         if (unlink(cfg->path) && errno != ENOENT) {
-            *errmsg = xcd_sprintf("removing the stale socket %s: %s",
-                                  cfg->path, strerror(errno));
+            *errmsg = xcd_sprintf("removing the stale socket %s: %s", cfg->path,
+                                  strerror(errno));
             rc = XCH_ERROR_FAIL;
             goto out;
         }
@@ -157,8 +157,8 @@ static int socket_bind(xcd_transport *t, const xcd_transport_config *cfg,
         goto out;
     }
     if (listen(t->fd, SOCKET_BACKLOG)) {
-        *errmsg = xcd_sprintf("listening on %s: %s", cfg->path,
-                              strerror(errno));
+        *errmsg =
+            xcd_sprintf("listening on %s: %s", cfg->path, strerror(errno));
         rc = XCH_ERROR_FAIL;
         goto out;
     }

@@ -52,11 +52,11 @@ char *xcd_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- parse.c: untrusted values ---- */
 
-#define XCD_DOMID_MAX   0x7fefU /* DOMID_FIRST_RESERVED - 1 */
-#define XCD_DEVID_MAX   9999U
-#define XCD_PORT_MAX    ((1U << 17) - 1) /* FIFO event channels */
-#define XCD_LIMIT_MIN   4096U
-#define XCD_LIMIT_MAX   (64U << 20)
+#define XCD_DOMID_MAX     0x7fefU /* DOMID_FIRST_RESERVED - 1 */
+#define XCD_DEVID_MAX     9999U
+#define XCD_PORT_MAX      ((1U << 17) - 1) /* FIFO event channels */
+#define XCD_LIMIT_MIN     4096U
+#define XCD_LIMIT_MAX     (64U << 20)
 #define XCD_LIMIT_DEFAULT (1U << 20)
 
 /* s as a decimal number 0..max: digits only, no sign, no blanks, no
@@ -102,13 +102,13 @@ struct xcd_daemon {
     struct xs_handle *xs;
     xenevtchn_handle *xce;
     xengnttab_handle *xgt;
-    unsigned int self;   /* our domid */
-    char *be_base;       /* /local/domain/<self>/backend/console */
+    unsigned int self; /* our domid */
+    char *be_base;     /* /local/domain/<self>/backend/console */
     struct event *xs_ev, *evtchn_ev;
-    xcd_channel *channels;      /* every channel */
-    xcd_channel **table;        /* hash of (domid, devid) */
+    xcd_channel *channels; /* every channel */
+    xcd_channel **table;   /* hash of (domid, devid) */
     size_t table_size;
-    xcd_channel **by_port;      /* local port -> channel */
+    xcd_channel **by_port; /* local port -> channel */
     size_t by_port_size;
     xcd_activation *activation; /* passed listening sockets */
     xcd_control *control;
@@ -134,15 +134,15 @@ int xcd_daemon_port_set(xcd_daemon *d, int port, xcd_channel *c);
 /* ---- channel.c: the state machine ---- */
 
 typedef enum xcd_state {
-    XCD_INIT,       /* found, nothing done yet */
-    XCD_INITWAIT,   /* BE 2: waiting for the frontend's ring */
-    XCD_CONNECTED,  /* BE 4: ring mapped, bytes flow */
-    XCD_CLOSING,    /* BE 5: the frontend is closing */
-    XCD_CLOSED,     /* BE 6: ring released; the frontend may come back */
-    XCD_ERROR,      /* bad frontend data or corrupt ring: stopped */
-    XCD_DETACHING,  /* the toolstack set online=0: flushing */
-    XCD_DETACHED,   /* BE 6 after a detach: waiting for removal */
-    XCD_GONE,       /* torn down */
+    XCD_INIT,      /* found, nothing done yet */
+    XCD_INITWAIT,  /* BE 2: waiting for the frontend's ring */
+    XCD_CONNECTED, /* BE 4: ring mapped, bytes flow */
+    XCD_CLOSING,   /* BE 5: the frontend is closing */
+    XCD_CLOSED,    /* BE 6: ring released; the frontend may come back */
+    XCD_ERROR,     /* bad frontend data or corrupt ring: stopped */
+    XCD_DETACHING, /* the toolstack set online=0: flushing */
+    XCD_DETACHED,  /* BE 6 after a detach: waiting for removal */
+    XCD_GONE,      /* torn down */
 } xcd_state;
 
 #define XCD_STATE_COUNT (XCD_GONE + 1)
@@ -156,22 +156,22 @@ struct xcd_channel {
     xcd_channel *next;  /* the daemon's list */
     xcd_channel *hnext; /* the daemon's hash chain */
     unsigned int domid, devid;
-    char *be, *fe;      /* directories */
-    char *fe_token;     /* token of the watch on FE state */
+    char *be, *fe;  /* directories */
+    char *fe_token; /* token of the watch on FE state */
     char *fe_state_path;
     char *name;
     xch_channel_connection connection;
-    char *path;         /* socket path (BE `path`) */
+    char *path; /* socket path (BE `path`) */
     xcd_state state;
 
     /* the ring */
     void *page;
     xch_ring ring;
-    int port;           /* local event channel port, -1 when unbound */
-    uint32_t ref;       /* what the frontend gave, while mapped */
+    int port;     /* local event channel port, -1 when unbound */
+    uint32_t ref; /* what the frontend gave, while mapped */
     uint32_t remote_port;
-    int fe_state;       /* last seen, -1 if unknown or garbage */
-    int be_state;       /* last written or adopted */
+    int fe_state;          /* last seen, -1 if unknown or garbage */
+    int be_state;          /* last written or adopted */
     uint32_t in_cons_seen; /* to tell storms from traffic */
 
     /* the host end */
@@ -192,11 +192,11 @@ struct xcd_channel {
 
     /* counters and status */
     uint64_t bytes_to_guest, bytes_from_guest, ring_errors;
-    bool dropping;       /* in a drop episode */
-    char *error;         /* last error, NULL if none */
+    bool dropping; /* in a drop episode */
+    char *error;   /* last error, NULL if none */
     bool bad_fe_logged;
     /* what BE holds, to write only changes */
-    int pub_connected;   /* -1 unknown */
+    int pub_connected; /* -1 unknown */
     uint64_t pub_dropped;
     char *pub_error;
 };
@@ -247,8 +247,7 @@ void xcd_relay_rearm(xcd_channel *c);
 int xcd_activation_take(xcd_activation **out, char **errmsg);
 /* The passed descriptor named name (or path), removed from the set; -1
  * if none. */
-int xcd_activation_claim(xcd_activation *a, const char *name,
-                         const char *path);
+int xcd_activation_claim(xcd_activation *a, const char *name, const char *path);
 /* Closes what was not claimed and frees. NULL is fine. */
 void xcd_activation_free(xcd_activation *a);
 /* Sends state (e.g. "READY=1") to $NOTIFY_SOCKET if set. 0 or

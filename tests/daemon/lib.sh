@@ -31,7 +31,7 @@ dt_cleanup() {
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
     "$xenhost" stop "$host" 2>/dev/null
-    rm -rf "$tmp"
+    [ -n "${XCD_KEEP:-}" ] || rm -rf "$tmp"
 }
 trap dt_cleanup EXIT
 
@@ -141,18 +141,14 @@ daemon_fds() { find "/proc/$xcd_pid/fd" -mindepth 1 | wc -l; }
 daemon_maps() { wc -l <"/proc/$xcd_pid/maps"; }
 
 # Writes channel N of guest DOM by hand, in the layout of SPEC §3 (for
-# what xl-channel cannot express, e.g. another `limit`). FE state 1 last:
+# what xl-channel cannot express, e.g. another `limit`): FE first, so that
+# the backend finds its type when BE appears, and FE state 1 last, since
 # the frontend probes a device in state 1.
 add_channel() { # DOM N NAME CONNECTION PATH LIMIT
-    local fe be
+    local fe be lx=/libxl/$1/device/console/$2
     fe=$(fe_path "$1" "$2")
     be=$(be_path "$1" "$2")
-    xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$1" \
-        "$be/online" 1 "$be/state" 1 "$be/protocol" vt100 "$be/name" "$3" \
-        "$be/connection" "$4" &&
-        { [ "$4" != socket ] || xenstore-write "$be/path" "$5"; } &&
-        xenstore-chmod -r "$be" n0 "r$1" &&
-        xenstore-write "$fe" "" &&
+    xenstore-write "$fe" "" &&
         xenstore-chmod "$fe" "n$1" r0 &&
         xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
             "$fe/protocol" vt100 "$fe/name" "$3" "$fe/limit" "$6" \
@@ -160,5 +156,15 @@ add_channel() { # DOM N NAME CONNECTION PATH LIMIT
         for k in name limit type tty; do
             xenstore-chmod "$fe/$k" n0 "r$1" || return 1
         done &&
+        xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$1" \
+            "$be/online" 1 "$be/protocol" vt100 "$be/name" "$3" \
+            "$be/connection" "$4" &&
+        { [ "$4" != socket ] || xenstore-write "$be/path" "$5"; } &&
+        xenstore-write "$be/state" 1 &&
+        xenstore-chmod -r "$be" n0 "r$1" &&
+        xenstore-write "$lx/frontend" "$fe" "$lx/backend" "$be" \
+            "$lx/frontend-id" "$1" "$lx/online" 1 "$lx/state" 1 \
+            "$lx/protocol" vt100 "$lx/name" "$3" "$lx/connection" "$4" &&
+        { [ "$4" != socket ] || xenstore-write "$lx/path" "$5"; } &&
         xenstore-write "$fe/state" 1
 }

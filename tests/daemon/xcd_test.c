@@ -150,7 +150,7 @@ static void check_bytes(recv_state *rs, const uint8_t *buf, size_t n)
         memcpy(rs->head + rs->head_len, buf, take);
         rs->head_len += take;
         if (rs->head_len < sizeof(rs->head) && rs->head_len < rs->want)
-            return; /* checked once placed */
+            return;     /* checked once placed */
         place_tail(rs); /* compares the head */
         rs->got = rs->head_len;
         buf += take;
@@ -255,8 +255,8 @@ static int cmd_stream(int argc, char **argv)
         }
         if (p.revents & POLLOUT && sent < send_n) {
             if (out_pos == out_len) {
-                out_len = send_n - sent < sizeof(out) ? send_n - sent
-                                                      : sizeof(out);
+                out_len =
+                    send_n - sent < sizeof(out) ? send_n - sent : sizeof(out);
                 stream_fill(send_seed, send_off + sent, out, out_len);
                 out_pos = 0;
             }

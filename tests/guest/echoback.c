@@ -76,6 +76,7 @@ typedef struct backend {
     chan *chans;
     int sigfd;
     bool stop;
+    bool failed; /* stopped by an error */
 } backend;
 
 static void usage(FILE *f)
@@ -400,6 +401,11 @@ static void handle_watches(backend *b)
         }
         free(ev);
     }
+    if (errno != EAGAIN) {
+        gs_log(LOG_ERR, "lost the xenstore connection: %s", strerror(errno));
+        b->stop = true;
+        b->failed = true;
+    }
 }
 
 static void handle_evtchn(backend *b)
@@ -541,7 +547,7 @@ int main(int argc, char **argv)
         if (pfd[2].revents)
             handle_signal(&b);
     }
-    rc = 0;
+    rc = b.failed ? 1 : 0;
 out:
     while (b.chans)
         chan_release(&b, b.chans);

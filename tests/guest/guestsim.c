@@ -102,6 +102,7 @@ typedef struct sim {
     console *consoles;
     int sigfd;
     bool stop;
+    bool failed;                 /* stopped by an error */
     bool shutting_down;          /* closing the devices before exiting */
     struct timespec shutdown_by; /* when to stop waiting for the backends */
 } sim;
@@ -613,6 +614,11 @@ static void handle_watches(sim *s)
         }
         free(ev);
     }
+    if (errno != EAGAIN) {
+        gs_log(LOG_ERR, "lost the xenstore connection: %s", strerror(errno));
+        s->stop = true;
+        s->failed = true;
+    }
 }
 
 static void handle_evtchn(sim *s)
@@ -804,7 +810,7 @@ static int run(sim *s)
     }
     free(pfd);
     free(who);
-    return rc;
+    return s->failed ? 1 : rc;
 }
 
 static int read_own_domid(sim *s)

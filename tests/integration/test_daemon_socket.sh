@@ -83,10 +83,11 @@ dropped=$(sed -n 's/^offset //p' "$tmp/tail.out")
 ok "the oldest bytes were dropped ($dropped)"
 "$xt" wait-xs "$(be_path "$dom" 2)/bytes-dropped" "$dropped"
 ok "BE bytes-dropped says how many"
-[ "$("$xt" status "$ctl" "$dom" 2 bytes_dropped)" = "$dropped" ]
+[ -n "$dropped" ] &&
+    [ "$("$xt" status "$ctl" "$dom" 2 bytes_dropped)" = "$dropped" ]
 ok "the control socket says how many"
 if "$xl" list -l "$dom" >"$tmp/list.out" 2>"$tmp/list.err"; then
-    grep -q "$dropped" "$tmp/list.out"
+    [ -n "$dropped" ] && grep -qw "$dropped" "$tmp/list.out"
     ok "xl-channel list -l shows the dropped bytes"
 fi
 

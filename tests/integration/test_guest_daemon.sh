@@ -3,7 +3,9 @@
 # channel written in the toolstack's layout connects, bytes flow both ways
 # at once between the host socket and the guest's channel socket, a
 # toolstack detach (BE Closing) closes both ends, the channel reconnects
-# when re-created, and a guest shutdown closes it cleanly.
+# when re-created; then the whole system: `xl-channel attach` and
+# `detach` with the daemon and the guest; and a guest shutdown closes the
+# remaining channel cleanly.
 set -u
 out=${XCH_OUT:?XCH_OUT not set}
 src=${XCH_SRC:?XCH_SRC not set}
@@ -62,8 +64,9 @@ wait_line() { # FD LINE
 # watch to fire (its first event is the registration's; the bound only
 # covers a change that slipped in between the check and the watch).
 wait_key() { # PATH VALUE
-    local i
-    for i in 1 2 3 4 5 6 7 8 9 10; do
+    local tries=10
+    while [ $tries -gt 0 ]; do
+        tries=$((tries - 1))
         [ "$(xenstore-read "$1" 2>/dev/null)" = "$2" ] && return 0
         timeout 5 xenstore-watch -n 2 "$1" >/dev/null 2>&1
     done
@@ -76,12 +79,12 @@ dom=$("$xenhost" domain-create "$host" guest1) || bail "guest created"
 fe=/local/domain/$dom/device/console/1
 be=/local/domain/0/backend/console/$dom/1
 
+# The toolstack's layout (SPEC §3), by hand. The real toolstack writes it
+# in one transaction; here the frontend is written first, then the backend
+# (the daemon needs FE `type`), and FE state 1 last (a Linux frontend needs
+# the backend directory when it probes).
 add_channel() { # NAME
-    xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$dom" \
-        "$be/online" 1 "$be/state" 1 "$be/protocol" vt100 "$be/name" "$1" \
-        "$be/connection" socket "$be/path" "$tmp/host.sock" &&
-        xenstore-chmod -r "$be" n0 "r$dom" &&
-        xenstore-write "$fe" "" &&
+    xenstore-write "$fe" "" &&
         xenstore-chmod "$fe" "n$dom" r0 &&
         xenstore-write "$fe/backend" "$be" "$fe/backend-id" 0 \
             "$fe/protocol" vt100 "$fe/name" "$1" "$fe/limit" 1048576 \
@@ -90,6 +93,11 @@ add_channel() { # NAME
         for k in name limit type output tty; do
             xenstore-chmod "$fe/$k" n0 "r$dom" || return 1
         done &&
+        xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$dom" \
+            "$be/online" 1 "$be/state" 1 "$be/protocol" vt100 \
+            "$be/name" "$1" "$be/connection" socket \
+            "$be/path" "$tmp/host.sock" &&
+        xenstore-chmod -r "$be" n0 "r$dom" &&
         xenstore-write "$fe/state" 1
 }
 
@@ -132,6 +140,31 @@ ok "a re-created channel connects again"
 python3 "$client" pair "$chans/org.test.daemon" 100000 \
     --peer "$tmp/host.sock"
 ok "and carries data"
+
+# The whole system: the toolstack command attaches and detaches.
+xlc() {
+    (
+        eval "$("$xenhost" env "$host" --preload)"
+        XENCHANNELD_CONTROL=$tmp/control.sock "$out/bin/xl-channel" "$@"
+    )
+}
+xlc attach guest1 "name=org.test.xl,connection=socket,path=$tmp/xl.sock"
+ok "xl-channel attach"
+wait_line 4 "connected org.test.xl"
+ok "the guest connects the attached channel"
+listing=$(xlc list guest1) && printf '# %s\n' "${listing//$'\n'/$'\n'# }" &&
+    echo "$listing" |
+    awk 'NR > 1 { n++; if ($3 != 4) bad = 1 } END { exit bad || n == 0 }'
+ok "xl-channel list shows the channel Connected"
+python3 "$client" pair "$chans/org.test.xl" $((256 << 10)) \
+    --peer "$tmp/xl.sock"
+ok "attached channel carries data both ways"
+xlc detach guest1 org.test.xl
+ok "xl-channel detach"
+wait_line 4 "removed org.test.xl"
+ok "the guest closes and lets go of the detached channel"
+[ ! -e "$chans/org.test.xl" ]
+ok "its guest socket is gone"
 
 kill "$gs_pid"
 wait "$gs_pid"

@@ -8,6 +8,7 @@ xenhost=$out/testbed/xenhost
 
 T=$(mktemp -d)
 trap '"$xenhost" stop "$T" >/dev/null 2>&1; rm -rf "$T"' EXIT
+trap 'exit 143' TERM INT # so that the EXIT trap runs on a timeout too
 "$xenhost" start "$T" >/dev/null || {
     echo "Bail out! xenhost start failed"
     exit 1
@@ -17,4 +18,5 @@ D=$("$xenhost" domain-create "$T" muxguest) || {
     exit 1
 }
 eval "$("$xenhost" guest-env "$T" "$D")"
-"$out/testbed/test_bridge"
+"$out/testbed/test_bridge" &
+wait $! # interruptible: a timeout still cleans up

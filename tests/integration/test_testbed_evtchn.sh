@@ -8,9 +8,11 @@ xenhost=$out/testbed/xenhost
 
 T=$(mktemp -d)
 trap '"$xenhost" stop "$T" >/dev/null 2>&1; rm -rf "$T"' EXIT
+trap 'exit 143' TERM INT # so that the EXIT trap runs on a timeout too
 "$xenhost" start "$T" >/dev/null || {
     echo "Bail out! xenhost start failed"
     exit 1
 }
 eval "$("$xenhost" env "$T" --preload)"
-"$out/testbed/test_evtchn"
+"$out/testbed/test_evtchn" &
+wait $! # interruptible: a timeout still cleans up

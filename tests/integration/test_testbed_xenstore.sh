@@ -22,7 +22,7 @@ ok() { # NAME CMD...
     fi
 }
 
-echo "1..12"
+echo "1..13"
 A=$(mktemp -d)
 B=$(mktemp -d)
 cleanup() {
@@ -31,6 +31,7 @@ cleanup() {
     rm -rf "$A" "$B"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT # so that cleanup runs on a timeout too
 
 dom0() { # DIR CMD... : run as dom0 of testbed DIR
     (
@@ -50,6 +51,7 @@ as_guest() { # DIR D CMD... : run as guest D of testbed DIR
 
 # watch_start NAME DIR D|0 PATH: a watcher process whose events arrive on
 # fd 3 of this shell; it has fired once (registration) when this returns.
+# (A failure leaves the watcher to the EXIT trap's testbed stop.)
 watch_start() {
     local fifo=$2/$1.fifo
     mkfifo "$fifo"
@@ -60,7 +62,8 @@ watch_start() {
     fi
     watcher=$!
     exec 3<"$fifo"
-    IFS= read -r -u 3 first
+    local registered
+    IFS= read -r -u 3 registered && [ "$registered" = "$4" ]
 }
 
 watch_next() { # the next event's path
@@ -105,7 +108,7 @@ guest_cannot_write() {
 ok "a guest writes only its own writable nodes" guest_cannot_write
 
 watch_across() {
-    watch_start w1 "$A" "$G1" "/local/domain/$G1/data/flag"
+    watch_start w1 "$A" "$G1" "/local/domain/$G1/data/flag" || return 1
     dom0 "$A" xenstore-write "/local/domain/$G1/data/flag" on
     local ev
     ev=$(watch_next)
@@ -120,7 +123,7 @@ destroy_releases() {
     local be=/local/domain/0/backend/console/$G2/1
     dom0 "$A" xenstore-write "$fe/state" 1 "$be/state" 1 \
         "$lx/frontend" "$fe" "$lx/backend" "$be" || return 1
-    watch_start w2 "$A" 0 @releaseDomain
+    watch_start w2 "$A" 0 @releaseDomain || return 1
     "$xenhost" domain-destroy "$A" "$G2" || return 1
     local ev
     ev=$(watch_next)
@@ -138,7 +141,7 @@ dying_domain_released() {
     local G3
     G3=$("$xenhost" domain-create "$A" guest3) || return 1
     quiet dom0 "$A" "$xsbin/xenstore-control" quota "$G3" || return 1
-    watch_start w3 "$A" 0 @releaseDomain
+    watch_start w3 "$A" 0 @releaseDomain || return 1
     "$xenhost" domain-state "$A" "$G3" dying || return 1
     "$xenhost" virq "$A" || return 1
     local ev
@@ -169,6 +172,33 @@ xl_list() {
     )
 }
 ok "the real xl lists the domain table" xl_list
+
+# The real `xl channel-list` against a channel written by hand, in the
+# layout libxl writes (it reads the /libxl copy and the FE state, port,
+# ring-ref and tty).
+xl_channel_list() {
+    local fe=/local/domain/$G1/device/console/1
+    local be=/local/domain/0/backend/console/$G1/1
+    local lx=/libxl/$G1/device/console/1
+    local expected actual
+    dom0 "$A" xenstore-write "$fe/state" 4 "$fe/port" 9 "$fe/ring-ref" 8 \
+        "$fe/tty" /dev/pts/9 "$be/state" 4 "$lx/frontend" "$fe" \
+        "$lx/backend" "$be" "$lx/connection" pty "$lx/name" org.test ||
+        return 1
+    expected=$(
+        printf '%-3s %-2s %-5s %-6s %8s %-10s %-30s\n' \
+            Idx BE state evt-ch ring-ref connection ""
+        printf '%-3d %-2d %-5d %-6d %-8d %-10s %-30s \n' \
+            0 0 4 9 8 pty /dev/pts/9
+    )
+    actual=$(
+        eval "$("$xenhost" env "$A" --preload)"
+        "$xsbin/xl" channel-list "$G1"
+    ) || return 1
+    [ "$expected" = "$actual" ]
+}
+ok "the real xl channel-list reads a channel in libxl's layout" \
+    xl_channel_list
 
 stop_all() {
     local pid

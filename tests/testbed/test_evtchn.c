@@ -159,9 +159,10 @@ int main(void)
     uint32_t gport, ref;
     unsigned char *map = NULL;
     int port, i, ok;
-    pid_t pid;
+    pid_t pid, crashed;
 
     printf("1..12\n");
+    fflush(stdout); /* the child must not print our buffer again */
     if (pipe(up) || pipe(down))
         return 1;
     pid = fork();
@@ -185,8 +186,18 @@ int main(void)
 
     check(xenevtchn_bind_interdomain(xce, GUEST + 1, gport) < 0,
           "binding to a port that is not offered to us fails");
+    /* A backend that binds the guest's port and dies without unbinding. */
+    crashed = fork();
+    if (crashed == 0) {
+        xenevtchn_handle *x = xenevtchn_open(NULL, 0);
+
+        _exit(x && xenevtchn_bind_interdomain(x, GUEST, gport) > 0 ? 0 : 1);
+    }
+    waitpid(crashed, &status, 0);
     port = xenevtchn_bind_interdomain(xce, GUEST, gport);
-    check(port > 0, "bind_interdomain to the guest's unbound port");
+    check(WIFEXITED(status) && WEXITSTATUS(status) == 0 && port > 0,
+          "bind_interdomain to the guest's port, also after the backend "
+          "bound to it died");
 
     for (i = 0, ok = 1; i < ROUNDS && ok; i++) {
         xenevtchn_notify(xce, (evtchn_port_t)port);

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -203,10 +204,33 @@ static void raise_port(int sendfd, const char *dir, uint32_t domid,
         send_event(sendfd, dir, domid, port);
 }
 
+/* A zombie has closed its descriptors: for us it is gone too. */
+static bool is_zombie(pid_t pid)
+{
+    char path[64], buf[256], *p;
+    ssize_t r;
+    int fd;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    r = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (r <= 0)
+        return false;
+    buf[r] = '\0';
+    p = strrchr(buf, ')'); /* "pid (comm) S ...": comm may hold spaces */
+    return p && p[1] == ' ' && p[2] == 'Z';
+}
+
 static bool owner_alive(const struct port_rec *rec)
 {
-    return rec->owner_pid == 0 || kill(rec->owner_pid, 0) == 0 ||
-           errno != ESRCH;
+    if (rec->owner_pid == 0)
+        return true;
+    if (kill(rec->owner_pid, 0) && errno == ESRCH)
+        return false;
+    return !is_zombie(rec->owner_pid);
 }
 
 static bool owned_by(const struct port_rec *rec, const struct xensim_evtchn *h)
@@ -421,6 +445,16 @@ int xensim_evtchn_bind_interdomain(struct xensim_evtchn *h, uint32_t remote_dom,
     if (lk < 0)
         return -1;
     peer = &rports[remote_port];
+    /*
+     * A peer still paired with a port of a process that died (e.g. a
+     * backend restarting) is unbound, as Xen closes a dead process's ports.
+     */
+    if (load32(&peer->kind) == PORT_INTERDOMAIN &&
+        peer->remote_dom == h->domid && peer->remote_port > 0 &&
+        peer->remote_port < XENSIM_MAX_PORTS &&
+        load32(&ports[peer->remote_port].kind) == PORT_INTERDOMAIN &&
+        !owner_alive(&ports[peer->remote_port]))
+        (void)0;
     /* Xen: the remote port must be unbound and offered to us. */
     if (load32(&peer->kind) != PORT_UNBOUND || peer->remote_dom != h->domid ||
         !owner_alive(peer)) {
@@ -548,6 +582,8 @@ int xensim_evtchn_unbind(struct xensim_evtchn *h, uint32_t port)
     struct port_rec *ports = ports_of(h, h->domid);
     int lk;
 
+    if (!ports)
+        return -1;
     lk = lock_ports(h->dir);
     if (lk < 0)
         return -1;
