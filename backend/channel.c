@@ -414,7 +414,7 @@ static void detach_expired(evutil_socket_t fd, short what, void *arg)
 static void enter_detaching(xcd_channel *c)
 {
     struct timeval tv = {DETACH_FLUSH_MS / 1000,
-                         (DETACH_FLUSH_MS % 1000) * 1000};
+                         (DETACH_FLUSH_MS % 1000) * 1000L};
 
     set_state(c, XCD_DETACHING);
     xcd_log(LOG_INFO, "%s: detach requested", c->be);
@@ -560,7 +560,7 @@ bool xcd_channel_update(xcd_channel *c)
     online_s = xcd_xs_read(c->d->xs, c->be, "online");
     if (be_state_s && !xcd_parse_uint(be_state_s, XenbusStateReconfigured, &v))
         be_state = (int)v;
-    online = !online_s || strcmp(online_s, "0");
+    online = !online_s || strcmp(online_s, "0") != 0;
     free(be_state_s);
     free(online_s);
     c->be_state = be_state;
@@ -599,7 +599,7 @@ static void storm_over(evutil_socket_t fd, short what, void *arg)
 
 void xcd_channel_event(xcd_channel *c)
 {
-    struct timeval tv = {0, STORM_WINDOW_MS * 1000};
+    struct timeval tv = {0, STORM_WINDOW_MS * 1000L};
     uint64_t now;
     int rc;
 
@@ -690,7 +690,7 @@ static bool is_ours(xcd_daemon *d, const char *be, const char *fe_expected)
 
     if (!fe)
         goto out;
-    if (strcmp(fe, fe_expected)) {
+    if (strcmp(fe, fe_expected) != 0) {
         xcd_log(LOG_WARNING, "%s: frontend %.128s is not %s; ignored", be, fe,
                 fe_expected);
         goto out;

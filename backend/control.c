@@ -130,7 +130,7 @@ char *xcd_control_handle(xcd_daemon *d, const char *request)
         reply = error_reply(xcd_sprintf("request has no \"request\" string"));
         goto out;
     }
-    if (strcmp(op_s, "status")) {
+    if (strcmp(op_s, "status") != 0) {
         reply = error_reply(
             xcd_sprintf("unknown request \"%.64s\"; known: status", op_s));
         goto out;
@@ -337,10 +337,14 @@ int xcd_control_open(xcd_daemon *d, const char *path, xcd_control **out)
 
 void xcd_control_close(xcd_control *ctl)
 {
+    ctl_conn *cn, *next;
+
     if (!ctl)
         return;
-    while (ctl->conns)
-        conn_free(ctl->conns);
+    for (cn = ctl->conns; cn; cn = next) {
+        next = cn->next;
+        conn_free(cn);
+    }
     if (ctl->listen_ev)
         event_free(ctl->listen_ev);
     ctl->tp.ops->close(&ctl->tp);

@@ -88,11 +88,11 @@ int xcd_daemon_port_set(xcd_daemon *d, int port, xcd_channel *c)
         size = d->by_port_size ? d->by_port_size : 64;
         while (size <= (size_t)port)
             size *= 2;
-        bigger = realloc(d->by_port, size * sizeof(*bigger));
+        bigger = realloc(d->by_port, size * sizeof(xcd_channel *));
         if (!bigger)
             return XCH_ERROR_NOMEM;
         memset(bigger + d->by_port_size, 0,
-               (size - d->by_port_size) * sizeof(*bigger));
+               (size - d->by_port_size) * sizeof(xcd_channel *));
         d->by_port = bigger;
         d->by_port_size = size;
     }
@@ -285,7 +285,7 @@ int xcd_daemon_start(xcd_daemon *d, struct event_base *base,
     d->opts = opts;
     d->base = base;
     d->table_size = TABLE_SIZE;
-    d->table = calloc(d->table_size, sizeof(*d->table));
+    d->table = calloc(d->table_size, sizeof(xcd_channel *));
     if (!d->table) {
         rc = XCH_ERROR_NOMEM;
         goto out;

@@ -83,7 +83,7 @@ int xcd_parse_be_path(const char *base, const char *path, long *domid,
     const char *p;
 
     *domid = *devid = -1;
-    if (strncmp(path, base, blen) || (path[blen] && path[blen] != '/'))
+    if (strncmp(path, base, blen) != 0 || (path[blen] && path[blen] != '/'))
         return XCH_ERROR_INVAL;
     p = path + blen;
     if (!*p || !p[1])

@@ -86,8 +86,8 @@ static int control_exchange(int fd, const char *request, char **reply_r,
         pfd.events = done < len ? POLLOUT : POLLIN;
         r = poll(&pfd, 1, (int)left);
         if (r < 0 && errno != EINTR) {
-            rc = xch__error(errmsg, XCH_ERROR_FAIL, "poll: %s",
-                            strerror(errno));
+            rc =
+                xch__error(errmsg, XCH_ERROR_FAIL, "poll: %s", strerror(errno));
             goto out;
         }
         if (r <= 0)
@@ -97,8 +97,7 @@ static int control_exchange(int fd, const char *request, char **reply_r,
                      MSG_NOSIGNAL | MSG_DONTWAIT);
             if (r < 0 && errno != EAGAIN && errno != EINTR) {
                 rc = xch__error(errmsg, XCH_ERROR_FAIL,
-                                "sending to xenchanneld: %s",
-                                strerror(errno));
+                                "sending to xenchanneld: %s", strerror(errno));
                 goto out;
             }
             if (r > 0)
@@ -203,15 +202,15 @@ static int parse_reply(const char *reply, uint32_t domid,
         goto out;
     }
     array = yajl_tree_get(root, status_key, yajl_t_array);
-    if (!array) {
+    if (!array || !YAJL_IS_ARRAY(array)) {
         rc = xch__error(errmsg, XCH_ERROR_PROTOCOL,
                         "xenchanneld's reply has no \"status\" array");
         goto out;
     }
-    for (i = 0; i < YAJL_GET_ARRAY(array)->len; i++) {
+    for (i = 0; i < array->u.array.len; i++) {
         xch_channel_status_dispose(&one);
-        rc = xch_channel_status_parse_json(
-            &one, YAJL_GET_ARRAY(array)->values[i], &why);
+        rc =
+            xch_channel_status_parse_json(&one, array->u.array.values[i], &why);
         if (rc) {
             rc = xch__error(errmsg, XCH_ERROR_PROTOCOL,
                             "xenchanneld's reply, status[%zu]: %s", i,
@@ -230,8 +229,8 @@ out:
     return rc;
 }
 
-int xch_control_query_status(uint32_t domid, xch_channel_status *list,
-                             int num, bool *counted, char **errmsg)
+int xch_control_query_status(uint32_t domid, xch_channel_status *list, int num,
+                             bool *counted, char **errmsg)
 {
     char *request = NULL, *reply = NULL;
     int fd = -1, i, rc;

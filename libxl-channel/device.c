@@ -23,8 +23,8 @@ char *xch__fe_path(uint32_t domid, int devid)
 
 char *xch__be_path(uint32_t backend_domid, uint32_t domid, int devid)
 {
-    return xch__sprintf("/local/domain/%u/backend/console/%u/%d",
-                        backend_domid, domid, devid);
+    return xch__sprintf("/local/domain/%u/backend/console/%u/%d", backend_domid,
+                        domid, devid);
 }
 
 char *xch__lx_path(uint32_t domid, int devid)
@@ -46,6 +46,27 @@ char *xch__be_dir(uint32_t backend_domid, uint32_t domid)
 {
     return xch__sprintf("/local/domain/%u/backend/console/%u", backend_domid,
                         domid);
+}
+
+int xch__backend_path_domid(const char *be, uint32_t *domid)
+{
+    unsigned long b;
+    char *digits, *end;
+    int rc;
+
+    if (strncmp(be, "/local/domain/", 14) != 0)
+        return XCH_ERROR_INVAL;
+    end = strchr(be + 14, '/');
+    if (!end)
+        return XCH_ERROR_INVAL;
+    digits = strndup(be + 14, (size_t)(end - (be + 14)));
+    if (!digits)
+        return XCH_ERROR_NOMEM;
+    rc = xch__parse_ulong(digits, XCH__DOMID_MAX, &b);
+    free(digits);
+    if (!rc)
+        *domid = (uint32_t)b;
+    return rc;
 }
 
 /* ---- attach ------------------------------------------------------------ */
@@ -185,8 +206,8 @@ static int write_keys(xch_ctx *ctx, xs_transaction_t t, const char *dir,
         if (!path)
             rc = XCH_ERROR_NOMEM;
         else if (perms)
-            rc = xch__xs_write_perms(ctx, t, path, kvs[i].val, perms,
-                                     num_perms);
+            rc =
+                xch__xs_write_perms(ctx, t, path, kvs[i].val, perms, num_perms);
         else
             rc = xch__xs_write(ctx, t, path, kvs[i].val);
     }
@@ -270,22 +291,26 @@ static int add_write(xch_ctx *ctx, xs_transaction_t t, struct add_state *st)
             {"name", chan->name},
             {"connection", socket ? "socket" : "pty"},
             {"path", socket ? chan->u.socket.path : NULL}};
-        size_t num_be = socket ? 8 : 7;
+        /* `path` (last) only for a socket. */
+        size_t num_be = ARRAY_SIZE(be_keys) - (socket ? 0 : 1);
         const struct kv lx_keys[] = {{"backend", be}};
 
-        rc = xch__xs_mkdir_perms(ctx, t, fe, fe_perms, 2);
+        rc = xch__xs_mkdir_perms(ctx, t, fe, fe_perms, ARRAY_SIZE(fe_perms));
         if (!rc)
-            rc = write_keys(ctx, t, fe, fe_keys, 4, NULL, 0);
+            rc = write_keys(ctx, t, fe, fe_keys, ARRAY_SIZE(fe_keys), NULL, 0);
         if (!rc)
-            rc = write_keys(ctx, t, fe, fe_ro_keys, 5, be_perms, 2);
+            rc = write_keys(ctx, t, fe, fe_ro_keys, ARRAY_SIZE(fe_ro_keys),
+                            be_perms, ARRAY_SIZE(be_perms));
         if (!rc)
-            rc = xch__xs_mkdir_perms(ctx, t, be, be_perms, 2);
+            rc =
+                xch__xs_mkdir_perms(ctx, t, be, be_perms, ARRAY_SIZE(be_perms));
         if (!rc)
             rc = write_keys(ctx, t, be, be_keys, num_be, NULL, 0);
         if (!rc)
-            rc = xch__xs_mkdir_perms(ctx, t, lx, lx_perms, 1);
+            rc =
+                xch__xs_mkdir_perms(ctx, t, lx, lx_perms, ARRAY_SIZE(lx_perms));
         if (!rc)
-            rc = write_keys(ctx, t, lx, lx_keys, 1, NULL, 0);
+            rc = write_keys(ctx, t, lx, lx_keys, ARRAY_SIZE(lx_keys), NULL, 0);
         if (!rc)
             rc = write_keys(ctx, t, lx, be_keys, num_be, NULL, 0);
     }
@@ -401,6 +426,10 @@ static int add_backend(xch_ctx *ctx, const xch_device_channel *chan,
             return xch__error(errmsg, rc,
                               "backend domain name '%s' is ambiguous",
                               chan->backend_domname);
+        if (rc == XCH_ERROR_XENSTORE)
+            return xch__error(errmsg, rc,
+                              "looking up backend domain '%s': xenstore: %s",
+                              chan->backend_domname, strerror(ctx->xs_errno));
         return rc;
     }
     if (chan->backend_domid) {
@@ -434,7 +463,7 @@ int xch_channel_add(xch_ctx *ctx, uint32_t domid, xch_device_channel *chan,
             *errmsg = st.errmsg;
             st.errmsg = NULL;
         } else if (rc == XCH_ERROR_XENSTORE) {
-            xch__error(errmsg, rc, "xenstore: %s", strerror(errno));
+            xch__error(errmsg, rc, "xenstore: %s", strerror(ctx->xs_errno));
         }
         goto out;
     }
@@ -581,8 +610,8 @@ out:
 }
 
 /* Removes the directories above path that are empty, up to stop. */
-static int rm_empty_parents(xch_ctx *ctx, xs_transaction_t t,
-                            const char *path, const char *stop)
+static int rm_empty_parents(xch_ctx *ctx, xs_transaction_t t, const char *path,
+                            const char *stop)
 {
     char *dir = NULL, *val = NULL, **list = NULL;
     char *slash;
@@ -649,13 +678,11 @@ out:
 
 /* The backend domain from LX's trusted `backend`, which must be the path
  * this library would write. */
-static int remove_lookup(xch_ctx *ctx, struct remove_state *st,
-                         char **errmsg)
+static int remove_lookup(xch_ctx *ctx, struct remove_state *st, char **errmsg)
 {
     char *name_path = NULL, *be_path = NULL, *name = NULL, *be = NULL;
     char *expected = NULL;
-    unsigned long backend;
-    int n = 0, rc;
+    int rc;
 
     name_path = xch__sprintf("%s/name", st->lx);
     be_path = xch__sprintf("%s/backend", st->lx);
@@ -674,18 +701,16 @@ static int remove_lookup(xch_ctx *ctx, struct remove_state *st,
                         st->devid);
         goto out;
     }
-    if (sscanf(be, "/local/domain/%lu/%n", &backend, &n) != 1 || !n ||
-        backend > XCH__DOMID_MAX) {
+    if (xch__backend_path_domid(be, &st->backend)) {
         rc = XCH_ERROR_FAIL;
         goto bad_path;
     }
-    st->backend = (uint32_t)backend;
     expected = xch__be_path(st->backend, st->domid, st->devid);
     if (!expected) {
         rc = XCH_ERROR_NOMEM;
         goto out;
     }
-    if (strcmp(expected, be)) {
+    if (strcmp(expected, be) != 0) {
         rc = XCH_ERROR_FAIL;
         goto bad_path;
     }
@@ -693,8 +718,8 @@ static int remove_lookup(xch_ctx *ctx, struct remove_state *st,
     goto out;
 
 bad_path:
-    xch__error(errmsg, rc, "%s says the backend is '%s', expected %s",
-               be_path, be, expected ? expected : "/local/domain/B/...");
+    xch__error(errmsg, rc, "%s says the backend is '%s', expected %s", be_path,
+               be, expected ? expected : "/local/domain/B/...");
 out:
     free(expected);
     free(be);
@@ -763,7 +788,7 @@ int xch_channel_remove(xch_ctx *ctx, uint32_t domid, int devid, bool force,
 
 xs_error:
     if (rc == XCH_ERROR_XENSTORE)
-        xch__error(errmsg, rc, "xenstore: %s", strerror(errno));
+        xch__error(errmsg, rc, "xenstore: %s", strerror(ctx->xs_errno));
 out:
     free(state_path);
     free(be);

@@ -58,7 +58,7 @@ static int domain_by_name(xch_ctx *ctx, const char *name, uint32_t *domid)
         rc = xch__xs_read(ctx, XBT_NULL, path, &val);
         if (rc)
             goto out;
-        if (!val || strcmp(val, name))
+        if (!val || strcmp(val, name) != 0)
             continue;
         if (found) {
             rc = XCH_ERROR_INVAL;
@@ -84,7 +84,8 @@ int xch_domain_resolve(xch_ctx *ctx, const char *name_or_id, uint32_t *domid)
 
     if (!name_or_id || !*name_or_id)
         return XCH_ERROR_INVAL;
-    if (name_or_id[0] >= '0' && name_or_id[0] <= '9') {
+    /* As xl: all digits is an id, anything else a name. */
+    if (strspn(name_or_id, "0123456789") == strlen(name_or_id)) {
         if (xch__parse_ulong(name_or_id, XCH__DOMID_MAX, &id))
             return XCH_ERROR_DOMAIN_NOTFOUND;
         rc = xch__domain_exists(ctx, XBT_NULL, (uint32_t)id, &exists);

@@ -18,6 +18,7 @@ struct xch_ctx {
     struct xs_handle *xsh;
     bool own_xsh;          /* closed by xch_ctx_free */
     unsigned long retries; /* transactions restarted after EAGAIN */
+    int xs_errno;          /* errno of the last failed xenstore call */
 };
 
 /*
@@ -43,6 +44,7 @@ typedef int xch__txn_body(xch_ctx *ctx, xs_transaction_t t, void *arg);
 int xch__txn_run(xch_ctx *ctx, xch__txn_body *body, void *arg);
 
 /* ---- xenstore wrappers: 0, XCH__RETRY or XCH_ERROR_XENSTORE ---------- */
+/* (On failure ctx->xs_errno holds xenstore's errno.) */
 
 /* *val_r is the value (malloc'd, NUL-terminated) or NULL if the node does
  * not exist. */
@@ -85,6 +87,14 @@ char *xch__lx_path(uint32_t domid, int devid);
 char *xch__fe_dir(uint32_t domid);
 char *xch__lx_dir(uint32_t domid);
 char *xch__be_dir(uint32_t backend_domid, uint32_t domid);
+
+/* The domain B of a backend path "/local/domain/B/...": 0 or
+ * XCH_ERROR_INVAL (XCH_ERROR_NOMEM). */
+int xch__backend_path_domid(const char *be, uint32_t *domid);
+
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
 
 /* Largest domid of a real domain (DOMID_FIRST_RESERVED - 1). */
 #define XCH__DOMID_MAX 0x7FEFUL

@@ -92,28 +92,6 @@ static bool printable(const char *s)
     return true;
 }
 
-/* The backend domain of a backend path "/local/domain/B/...". */
-static int backend_domid(const char *be, uint32_t *domid)
-{
-    unsigned long b;
-    char *digits, *end;
-    int rc;
-
-    if (strncmp(be, "/local/domain/", 14))
-        return XCH_ERROR_INVAL;
-    end = strchr(be + 14, '/');
-    if (!end)
-        return XCH_ERROR_INVAL;
-    digits = strndup(be + 14, (size_t)(end - (be + 14)));
-    if (!digits)
-        return XCH_ERROR_NOMEM;
-    rc = xch__parse_ulong(digits, XCH__DOMID_MAX, &b);
-    free(digits);
-    if (!rc)
-        *domid = (uint32_t)b;
-    return rc;
-}
-
 /* Reads channel c->devid of domid (LX, FE, and with be_keys BE). */
 static int read_channel(xch_ctx *ctx, uint32_t domid, bool be_keys,
                         struct chan_raw *c)
@@ -149,7 +127,7 @@ static int read_channel(xch_ctx *ctx, uint32_t domid, bool be_keys,
         c->tty = NULL;
     }
     c->be_state = -1;
-    if (!c->backend || backend_domid(c->backend, &c->backend_id))
+    if (!c->backend || xch__backend_path_domid(c->backend, &c->backend_id))
         goto out;
     if (!be_keys)
         goto out;
@@ -319,12 +297,12 @@ out:
 
 static xch_xenbus_state xenbus_state_of(int v)
 {
-    return v >= 0 && v <= XCH_XENBUS_STATE_RECONFIGURED ? (xch_xenbus_state)v
-                                                        : XCH_XENBUS_STATE_UNKNOWN;
+    return v >= 0 && v <= XCH_XENBUS_STATE_RECONFIGURED
+               ? (xch_xenbus_state)v
+               : XCH_XENBUS_STATE_UNKNOWN;
 }
 
-static int status_of(uint32_t domid, struct chan_raw *c,
-                     xch_channel_status *st)
+static int status_of(uint32_t domid, struct chan_raw *c, xch_channel_status *st)
 {
     unsigned long dropped;
 

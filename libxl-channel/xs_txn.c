@@ -13,48 +13,45 @@
 /* A commit that keeps conflicting this often is a livelock, not bad luck. */
 #define TXN_MAX_ATTEMPTS 1000
 
-static int xs_errno_code(void)
+/* Our code for xenstore's errno, which is kept for messages. */
+static int xs_errno_code(xch_ctx *ctx)
 {
+    ctx->xs_errno = errno;
     return errno == EAGAIN ? XCH__RETRY : XCH_ERROR_XENSTORE;
 }
 
 int xch__txn_run(xch_ctx *ctx, xch__txn_body *body, void *arg)
 {
-    xs_transaction_t t = XBT_NULL;
     int attempt, rc;
 
     for (attempt = 0; attempt < TXN_MAX_ATTEMPTS; attempt++) {
+        xs_transaction_t t;
+
         if (attempt)
             ctx->retries++;
         t = xs_transaction_start(ctx->xsh);
         if (t == XBT_NULL) {
-            rc = XCH_ERROR_XENSTORE;
-            goto out;
+            ctx->xs_errno = errno;
+            return XCH_ERROR_XENSTORE;
         }
         rc = body(ctx, t, arg);
         if (rc) {
             /* Aborting: nothing was written, whatever the outcome. */
             xs_transaction_end(ctx->xsh, t, true);
-            t = XBT_NULL;
             if (rc == XCH__RETRY)
                 continue;
-            goto out;
+            return rc;
         }
-        if (xs_transaction_end(ctx->xsh, t, false)) {
-            t = XBT_NULL;
-            rc = 0;
-            goto out;
-        }
-        t = XBT_NULL;
+        if (xs_transaction_end(ctx->xsh, t, false))
+            return 0;
         if (errno != EAGAIN) {
-            rc = XCH_ERROR_XENSTORE;
-            goto out;
+            ctx->xs_errno = errno;
+            return XCH_ERROR_XENSTORE;
         }
     }
-    rc = XCH_ERROR_XENSTORE;
-
-out:
-    return rc;
+    /* Conflicting every time: give up rather than spin. */
+    ctx->xs_errno = EAGAIN;
+    return XCH_ERROR_XENSTORE;
 }
 
 int xch__xs_read(xch_ctx *ctx, xs_transaction_t t, const char *path,
@@ -65,7 +62,7 @@ int xch__xs_read(xch_ctx *ctx, xs_transaction_t t, const char *path,
     *val_r = xs_read(ctx->xsh, t, path, &len);
     if (*val_r || errno == ENOENT)
         return 0;
-    return xs_errno_code();
+    return xs_errno_code(ctx);
 }
 
 int xch__xs_directory(xch_ctx *ctx, xs_transaction_t t, const char *path,
@@ -78,7 +75,7 @@ int xch__xs_directory(xch_ctx *ctx, xs_transaction_t t, const char *path,
     *num_r = 0;
     if (errno == ENOENT)
         return 0;
-    return xs_errno_code();
+    return xs_errno_code(ctx);
 }
 
 int xch__xs_write(xch_ctx *ctx, xs_transaction_t t, const char *path,
@@ -86,7 +83,7 @@ int xch__xs_write(xch_ctx *ctx, xs_transaction_t t, const char *path,
 {
     if (xs_write(ctx->xsh, t, path, val, strlen(val)))
         return 0;
-    return xs_errno_code();
+    return xs_errno_code(ctx);
 }
 
 int xch__xs_write_perms(xch_ctx *ctx, xs_transaction_t t, const char *path,
@@ -100,22 +97,22 @@ int xch__xs_write_perms(xch_ctx *ctx, xs_transaction_t t, const char *path,
         return rc;
     if (xs_set_permissions(ctx->xsh, t, path, perms, num_perms))
         return 0;
-    return xs_errno_code();
+    return xs_errno_code(ctx);
 }
 
 int xch__xs_mkdir_perms(xch_ctx *ctx, xs_transaction_t t, const char *path,
                         struct xs_permissions *perms, unsigned num_perms)
 {
     if (!xs_mkdir(ctx->xsh, t, path))
-        return xs_errno_code();
+        return xs_errno_code(ctx);
     if (xs_set_permissions(ctx->xsh, t, path, perms, num_perms))
         return 0;
-    return xs_errno_code();
+    return xs_errno_code(ctx);
 }
 
 int xch__xs_rm(xch_ctx *ctx, xs_transaction_t t, const char *path)
 {
     if (xs_rm(ctx->xsh, t, path) || errno == ENOENT)
         return 0;
-    return xs_errno_code();
+    return xs_errno_code(ctx);
 }

@@ -33,11 +33,13 @@ static void rollback(xch_ctx *ctx, uint32_t domid, xch_device_channel *chans,
     int i;
 
     for (i = num - 1; i >= 0; i--) {
-        if (xch_channel_remove(ctx, domid, chans[i].devid, true, 0,
-                               &errmsg))
+        int r =
+            xch_channel_remove(ctx, domid, chans[i].devid, true, 0, &errmsg);
+
+        if (r)
             error_msg("cannot remove channel '%s' (devid %d) again: %s",
                       chans[i].name, chans[i].devid,
-                      errmsg ? errmsg : "out of memory");
+                      errmsg ? errmsg : xch_error_to_string(r));
         free(errmsg);
         errmsg = NULL;
     }
@@ -51,8 +53,8 @@ int cmd_apply(const struct xlch_command *cmd, int argc, char **argv)
     xch_ctx *ctx = NULL;
     char *errmsg = NULL;
     const char *domain, *file;
-    uint32_t domid;
-    int num = 0, i, opt, rc;
+    uint32_t domid = 0;
+    int num = 0, i, opt, r, rc;
 
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
@@ -77,11 +79,12 @@ int cmd_apply(const struct xlch_command *cmd, int argc, char **argv)
         goto out;
     }
     for (i = 0; i < num; i++) {
-        if (!xch_channel_add(ctx, domid, &chans[i], &errmsg))
+        r = xch_channel_add(ctx, domid, &chans[i], &errmsg);
+        if (!r)
             continue;
         error_msg("%s: channel[%d] '%s': cannot attach to domain '%s': %s",
                   file, i, chans[i].name, domain,
-                  errmsg ? errmsg : "out of memory");
+                  errmsg ? errmsg : xch_error_to_string(r));
         rollback(ctx, domid, chans, i);
         if (i)
             error_msg("removed the %d channel%s attached before it; "

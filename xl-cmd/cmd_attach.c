@@ -42,8 +42,7 @@ int toolstack_resolve(xch_ctx *ctx, const char *domain, uint32_t *domid_r)
     if (rc == XCH_ERROR_DOMAIN_NOTFOUND)
         error_msg("domain '%s' does not exist", domain);
     else if (rc == XCH_ERROR_INVAL)
-        error_msg("domain name '%s' is ambiguous: use the domain id",
-                  domain);
+        error_msg("domain name '%s' is ambiguous: use the domain id", domain);
     else if (rc)
         error_msg("cannot look up domain '%s': %s", domain,
                   xch_error_to_string(rc));
@@ -76,7 +75,7 @@ void toolstack_debug_retries(const xch_ctx *ctx, const char *what)
 {
     const char *debug = getenv("XENCHANNEL_DEBUG");
 
-    if (debug && *debug && strcmp(debug, "0"))
+    if (debug && *debug && strcmp(debug, "0") != 0)
         fprintf(stderr, "xl-channel: debug: %s: %lu transaction retries\n",
                 what, xch_ctx_txn_retries(ctx));
 }
@@ -89,8 +88,8 @@ int cmd_attach(const struct xlch_command *cmd, int argc, char **argv)
     xch_ctx *ctx = NULL;
     char *errmsg = NULL, *quoted = NULL;
     const char *domain, *spec;
-    uint32_t domid;
-    int opt, rc;
+    uint32_t domid = 0;
+    int opt, r, rc;
 
     xch_device_channel_init(&chan);
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -122,9 +121,10 @@ int cmd_attach(const struct xlch_command *cmd, int argc, char **argv)
                 "xl-channel: warning: devid %d: a Linux guest keeps only "
                 "the last digit of a console's devid\n",
                 chan.devid);
-    if (xch_channel_add(ctx, domid, &chan, &errmsg)) {
+    r = xch_channel_add(ctx, domid, &chan, &errmsg);
+    if (r) {
         error_msg("cannot attach channel '%s' to domain '%s': %s", chan.name,
-                  domain, errmsg ? errmsg : "out of memory");
+                  domain, errmsg ? errmsg : xch_error_to_string(r));
         rc = XLCH_EXIT_FAILURE;
         goto out;
     }

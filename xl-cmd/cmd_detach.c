@@ -57,7 +57,7 @@ int cmd_detach(const struct xlch_command *cmd, int argc, char **argv)
     char *errmsg = NULL;
     const char *domain, *which;
     bool force = false;
-    uint32_t domid;
+    uint32_t domid = 0;
     int devid, opt, r, rc;
 
     while ((opt = getopt_long(argc, argv, "hft:", opts, NULL)) != -1) {

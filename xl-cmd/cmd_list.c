@@ -97,9 +97,9 @@ static void print_long_row(const xch_channel_status *st, bool counted)
            xch_xenbus_state_to_string(st->frontend_state),
            st->client_connected ? "yes" : "no",
            counter(to, sizeof(to), counted, st->bytes_to_guest),
-           counter(from, sizeof(from), counted, st->bytes_from_guest),
-           dropped, counter(errors, sizeof(errors), counted, st->ring_errors),
-           path ? path : "-");
+           counter(from, sizeof(from), counted, st->bytes_from_guest), dropped,
+           counter(errors, sizeof(errors), counted, st->ring_errors),
+           path && *path ? path : "-");
     if (st->error)
         printf("      error: %s\n", st->error);
 }
@@ -165,8 +165,7 @@ static int gen_json(xch_ctx *ctx, yajl_gen gen, const char *domain,
 
     rc = status_of_domain(ctx, domain, domid, &list, &counted, &num);
     for (i = 0; !rc && i < num; i++) {
-        if (xch_channel_status_gen_json(gen, &list[i]) !=
-            yajl_gen_status_ok) {
+        if (xch_channel_status_gen_json(gen, &list[i]) != yajl_gen_status_ok) {
             error_msg("cannot generate JSON");
             rc = XCH_ERROR_FAIL;
         }

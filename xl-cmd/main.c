@@ -33,11 +33,10 @@ static const struct xlch_command commands[] = {
      cmd_list_usage},
     {"attach", "channel-attach", cmd_attach,
      "attach a channel to a running domain", cmd_attach_usage},
-    {"detach", "channel-detach", cmd_detach,
-     "detach a channel from a domain", cmd_detach_usage},
+    {"detach", "channel-detach", cmd_detach, "detach a channel from a domain",
+     cmd_detach_usage},
     {"apply", NULL, cmd_apply,
-     "attach every channel of an xl.cfg to a running domain",
-     cmd_apply_usage},
+     "attach every channel of an xl.cfg to a running domain", cmd_apply_usage},
     {"help", NULL, cmd_help, "show the help of a command", cmd_help_usage},
 };
 

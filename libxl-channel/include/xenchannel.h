@@ -128,8 +128,7 @@ unsigned long xch_ctx_txn_retries(const xch_ctx *ctx);
 /* Domain by decimal id or by exact /local/domain/D/name. 0, or
  * XCH_ERROR_DOMAIN_NOTFOUND, XCH_ERROR_INVAL (a name two domains share),
  * XCH_ERROR_XENSTORE, XCH_ERROR_NOMEM. */
-int xch_domain_resolve(xch_ctx *ctx, const char *name_or_id,
-                       uint32_t *domid);
+int xch_domain_resolve(xch_ctx *ctx, const char *name_or_id, uint32_t *domid);
 
 /* The domain this process runs in (xenstore's relative key `domid`). */
 int xch_domain_self(xch_ctx *ctx, uint32_t *domid);
@@ -229,8 +228,8 @@ const char *xch_control_path(void);
  * reply, XCH_ERROR_TIMEDOUT, XCH_ERROR_FAIL for an error reply; *errmsg
  * (if errmsg) says which.
  */
-int xch_control_query_status(uint32_t domid, xch_channel_status *list,
-                             int num, bool *counted, char **errmsg);
+int xch_control_query_status(uint32_t domid, xch_channel_status *list, int num,
+                             bool *counted, char **errmsg);
 
 /* ---- console ring (ring.c) -------------------------------------------- */
 

@@ -138,6 +138,8 @@ fe_path() { echo "/local/domain/$1/device/console/$2"; }
 
 # Descriptors and mappings of the daemon (for leak checks).
 daemon_fds() { find "/proc/$xcd_pid/fd" -mindepth 1 | wc -l; }
+# "fd target" of every descriptor of the daemon, sorted, into file $1.
+fd_snapshot() { find "/proc/$xcd_pid/fd" -mindepth 1 -printf '%f %l\n' | sort >"$1"; }
 daemon_maps() { wc -l <"/proc/$xcd_pid/maps"; }
 
 # Writes channel N of guest DOM by hand, in the layout of SPEC §3 (for

@@ -160,8 +160,10 @@ static void check_bytes(recv_state *rs, const uint8_t *buf, size_t n)
         if (buf[i] != stream_byte(rs->seed, rs->off + rs->got + i)) {
             char where[64];
 
+            uint64_t pos = rs->off + rs->got + i;
+
             snprintf(where, sizeof(where), "stream byte %llu",
-                     (unsigned long long)(rs->off + rs->got + i));
+                     (unsigned long long)pos);
             die("received data differ", where);
         }
     }
@@ -363,7 +365,7 @@ static int cmd_status(int argc, char **argv)
     close(fd);
     root = yajl_tree_parse(reply, err, sizeof(err));
     arr = root ? yajl_tree_get(root, status_key, yajl_t_array) : NULL;
-    if (!arr)
+    if (!arr || !YAJL_IS_ARRAY(arr))
         die("bad reply", reply);
     for (i = 0; i < YAJL_GET_ARRAY(arr)->len; i++) {
         yajl_val ch = YAJL_GET_ARRAY(arr)->values[i];

@@ -13,14 +13,18 @@ chans=$tmp/channels
 mkdir -p "$chans"
 
 mkfifo "$tmp/eb.out" "$tmp/gs.out"
-ts_spawn bash -c 'eval "$("$1" env "$2" --preload)" &&
-    exec "$3/bin/xch-echoback" --foreground' _ "$xenhost" "$host" "$out" \
-    >"$tmp/eb.out" 2>"$tmp/echoback.err"
+(
+    eval "$("$xenhost" env "$host" --preload)"
+    exec "$out/bin/xch-echoback" --foreground
+) >"$tmp/eb.out" 2>"$tmp/echoback.err" &
+ts_pids+=($!)
 exec 3<"$tmp/eb.out"
-ts_spawn bash -c 'eval "$("$1" guest-env "$2" "$3" --preload)" &&
-    exec "$4/bin/xch-guestsim" --dir "$5" --foreground' _ "$xenhost" "$host" \
-    "$dom" "$out" "$chans" >"$tmp/gs.out" 2>"$tmp/guestsim.err"
-gs_pid=${ts_pids[-1]}
+(
+    eval "$("$xenhost" guest-env "$host" "$dom" --preload)"
+    exec "$out/bin/xch-guestsim" --dir "$chans" --foreground
+) >"$tmp/gs.out" 2>"$tmp/guestsim.err" &
+gs_pid=$!
+ts_pids+=("$gs_pid")
 exec 4<"$tmp/gs.out"
 wait_line 3 ready || bail "echo backend ready"
 wait_line 4 ready || bail "frontend simulator ready"
@@ -73,7 +77,7 @@ kill -STOP "$gs_pid"
 "$xl" detach --timeout 0.3 guest1 org.test.c 2>"$tmp/detach.err"
 ok "detach with an unresponsive guest succeeds after the timeout"
 grep -q "warning: the backend did not close channel 3 of domain $dom within 300 ms; removed it anyway" \
-    "$tmp/detach.err" || show "$tmp/detach.err"
+    "$tmp/detach.err" || { show "$tmp/detach.err"; false; }
 ok "with a warning naming the channel and the timeout"
 gone 3
 ok "FE, BE and LX of channel 3 removed"
@@ -81,7 +85,10 @@ kill -CONT "$gs_pid"
 wait_line 4 "removed org.test.c"
 ok "the guest, resumed, lets go of the device"
 
-[ "$before" = "$(dump_all)" ] || diff <(echo "$before") <(dump_all) | show
+[ "$before" = "$(dump_all)" ] || {
+    diff <(echo "$before") <(dump_all) | show
+    false
+}
 ok "xenstore is exactly as before the first attach"
 
 ts_done

@@ -81,6 +81,12 @@ ok "the guest can neither read nor write /libxl"
 [ "$before" = "$(dump_all)" ]
 ok "nothing changed in xenstore after the guest's attempts"
 
+! as_guest "$dom" "$xl" attach "$dom" "name=org.evil,connection=pty,backend=0" \
+    2>"$tmp/evil.err" && [ "$before" = "$(dump_all)" ] ||
+    { show "$tmp/evil.err"; false; }
+ok "xl-channel run by the guest itself fails and writes nothing"
+show "$tmp/evil.err"
+
 as_guest "$dom" xenstore-write "$(fe 1)/state" 3 &&
     [ "$(xenstore-read "$(fe 1)/state")" = 3 ]
 ok "the guest can write its frontend state"
@@ -94,5 +100,14 @@ ok "the driver domain writes its BE state and the FE tty of its device"
     ! as_guest "$drv" xenstore-read "$(lx 3)/name" 2>/dev/null &&
     ! as_guest "$drv" xenstore-write "$(fe 1)/tty" x 2>/dev/null
 ok "but nothing of dom0's devices nor /libxl"
+
+# --- detaching the driver domain's channels removes its BE too
+"$xl" detach guest1 org.test.drv --force && "$xl" detach guest1 4 --timeout 0 2>/dev/null
+ok "detach the driver domain's channels"
+! xenstore-exists "$(be 3 "$drv")" && ! xenstore-exists "$(be 4 "$drv")" &&
+    ! xenstore-exists "$(fe 3)" && ! xenstore-exists "$(lx 4)" &&
+    ! xenstore-exists "/local/domain/$drv/backend" &&
+    xenstore-exists "$(be 1 0)" && xenstore-exists "$(fe 2)"
+ok "their FE, BE, LX and the emptied backend directories are gone, the rest stays"
 
 ts_done

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +199,12 @@ int main(void)
     check(WIFEXITED(status) && WEXITSTATUS(status) == 0 && port > 0,
           "bind_interdomain to the guest's port, also after the backend "
           "bound to it died");
+    if (port <= 0) {
+        printf("Bail out! no event channel to the guest\n");
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return 1;
+    }
 
     for (i = 0, ok = 1; i < ROUNDS && ok; i++) {
         xenevtchn_notify(xce, (evtchn_port_t)port);

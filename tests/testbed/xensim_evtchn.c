@@ -454,7 +454,7 @@ int xensim_evtchn_bind_interdomain(struct xensim_evtchn *h, uint32_t remote_dom,
         peer->remote_port < XENSIM_MAX_PORTS &&
         load32(&ports[peer->remote_port].kind) == PORT_INTERDOMAIN &&
         !owner_alive(&ports[peer->remote_port]))
-        (void)0;
+        free_port_locked(h->dir, h->domid, ports, peer->remote_port, false);
     /* Xen: the remote port must be unbound and offered to us. */
     if (load32(&peer->kind) != PORT_UNBOUND || peer->remote_dom != h->domid ||
         !owner_alive(peer)) {

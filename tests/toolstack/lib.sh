@@ -1,9 +1,10 @@
+# shellcheck shell=bash disable=SC2034 # the variables are for the tests
 # Shared by tests/integration/test_toolstack_*.sh (sourced): TAP output, a
 # private simulated Xen host, and xenstore dumps to compare.
 #
 # After sourcing: $out $src $tmp $host $xl (xl-channel), dom0's xenstore
-# environment exported, and an EXIT trap that stops everything started
-# through ts_spawn and the testbed, and removes $tmp.
+# environment exported (ts_start), and an EXIT trap that stops the
+# processes whose pids are in ts_pids and the testbed, and removes $tmp.
 set -u
 out=${XCH_OUT:?XCH_OUT not set}
 src=${XCH_SRC:?XCH_SRC not set}
@@ -62,12 +63,6 @@ show() {
 # Starts the testbed; dom0's environment stays exported.
 ts_start() {
     eval "$("$xenhost" start "$host")" || bail "testbed starts"
-}
-
-# Starts "$@" in the background; it is killed at exit.
-ts_spawn() {
-    "$@" &
-    ts_pids+=($!)
 }
 
 # Every node under / with value and permissions, in a stable order: what

@@ -209,8 +209,7 @@ static long race_round(uint32_t domid, int round)
         for (j = 0; name && j < ATTACHERS; j++) {
             char expect[32];
 
-            snprintf(expect, sizeof(expect), "race.%d.%d", round,
-                     res[j].idx);
+            snprintf(expect, sizeof(expect), "race.%d.%d", round, res[j].idx);
             if (res[j].rc == 0 && res[j].devid == infos[i].devid &&
                 !strcmp(name, expect))
                 matched = true;
