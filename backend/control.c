@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -306,6 +307,19 @@ static void control_accept(evutil_socket_t lfd, short what, void *arg)
         conn_free(cn);
 }
 
+/* Creates the socket's directory (e.g. /run/xenchannel) if missing; a
+ * failure shows when binding. */
+static void make_parent(const char *path)
+{
+    char *copy = strdup(path);
+
+    if (copy && strrchr(copy, '/') && strrchr(copy, '/') != copy) {
+        *strrchr(copy, '/') = '\0';
+        mkdir(copy, 0755);
+    }
+    free(copy);
+}
+
 int xcd_control_open(xcd_daemon *d, const char *path, xcd_control **out)
 {
     xcd_transport_config cfg = {.path = path, .mode = 0600, .passed_fd = -1};
@@ -316,6 +330,7 @@ int xcd_control_open(xcd_daemon *d, const char *path, xcd_control **out)
     *out = NULL;
     if (!ctl)
         return XCH_ERROR_NOMEM;
+    make_parent(path);
     ctl->d = d;
     xcd_transport_init(&ctl->tp, &xcd_transport_socket_ops);
     rc = ctl->tp.ops->open(&ctl->tp, &cfg, &msg);

@@ -16,6 +16,7 @@ $(XCD_BIN): $(OUT)/obj/backend/main.o $(XCD_OBJS) $(LIB_A)
 
 $(XCD_MAN): docs/xenchanneld.pod
 	@mkdir -p $(@D)
+	podchecker $< >/dev/null
 	pod2man --section=8 --center=xenchannel \
 	    --release="xenchannel $(VERSION)" --name=XENCHANNELD $< $@
 

@@ -279,8 +279,10 @@ void xcd_relay_rearm(xcd_channel *c)
 
     if (!xcd_channel_client_connected(c) || !c->read_ev)
         return;
+    /* A corrupt ring also wants reading: client_readable then finds the
+     * corruption and stops the channel. */
     if (c->page && c->state == XCD_CONNECTED &&
-        !xch_ring_writable(&c->ring, &room) && room > 0)
+        (xch_ring_writable(&c->ring, &room) || room > 0))
         want_read = true;
     want_write = c->buf.len > 0;
     if (want_read != c->reading) {

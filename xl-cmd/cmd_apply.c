@@ -79,6 +79,7 @@ int cmd_apply(const struct xlch_command *cmd, int argc, char **argv)
         goto out;
     }
     for (i = 0; i < num; i++) {
+        toolstack_warn_devid(&chans[i]);
         r = xch_channel_add(ctx, domid, &chans[i], &errmsg);
         if (!r)
             continue;

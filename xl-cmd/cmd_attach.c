@@ -71,6 +71,15 @@ int toolstack_open(const char *domain, xch_ctx **ctx_r, uint32_t *domid_r)
     return rc;
 }
 
+void toolstack_warn_devid(const xch_device_channel *chan)
+{
+    if (chan->devid > XCH_DEVID_AUTO_MAX)
+        fprintf(stderr,
+                "xl-channel: warning: devid %d: a Linux guest keeps only "
+                "the last digit of a console's devid\n",
+                chan->devid);
+}
+
 void toolstack_debug_retries(const xch_ctx *ctx, const char *what)
 {
     const char *debug = getenv("XENCHANNEL_DEBUG");
@@ -116,11 +125,7 @@ int cmd_attach(const struct xlch_command *cmd, int argc, char **argv)
         rc = XLCH_EXIT_FAILURE;
         goto out;
     }
-    if (chan.devid > XCH_DEVID_AUTO_MAX)
-        fprintf(stderr,
-                "xl-channel: warning: devid %d: a Linux guest keeps only "
-                "the last digit of a console's devid\n",
-                chan.devid);
+    toolstack_warn_devid(&chan);
     r = xch_channel_add(ctx, domid, &chan, &errmsg);
     if (r) {
         error_msg("cannot attach channel '%s' to domain '%s': %s", chan.name,

@@ -46,6 +46,8 @@ extern const char cmd_apply_usage[];
 int toolstack_open(const char *domain, xch_ctx **ctx_r, uint32_t *domid_r);
 int toolstack_resolve(xch_ctx *ctx, const char *domain, uint32_t *domid_r);
 void toolstack_debug_retries(const xch_ctx *ctx, const char *what);
+/* Warns on stderr when chan asks for a devid above 7 (SPEC §3). */
+void toolstack_warn_devid(const xch_device_channel *chan);
 
 /* ---- helpers (main.c) ------------------------------------------------- */
 

@@ -165,7 +165,8 @@ int xch_channel_add(xch_ctx *ctx, uint32_t domid, xch_device_channel *chan,
 /*
  * Detaches channel devid of guest domid. Unless force, first the closing
  * handshake: BE online=0 and state=5 (Closing), then a wait (an xenstore
- * watch on BE state, no polling) until the backend reports 6 (Closed),
+ * watch on BE state, on a connection of its own opened with xs_open(0), no
+ * polling) until the backend reports 6 (Closed),
  * removes BE, or timeout_ms pass. Then FE, BE and LX are removed in one
  * transaction, with the directories above them that become empty (up to
  * /local/domain/D/device, /local/domain/B and /libxl/D). Returns 0 once

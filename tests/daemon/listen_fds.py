@@ -20,8 +20,11 @@ def main():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(path)
     s.listen(16)
-    os.dup2(s.fileno(), 3)  # dup2 leaves descriptor 3 inheritable
-    s.close()
+    fd = s.detach()
+    if fd != 3:
+        os.dup2(fd, 3)
+        os.close(fd)
+    os.set_inheritable(3, True)
     os.environ["LISTEN_FDS"] = "1"
     os.environ["LISTEN_FDNAMES"] = name
     os.environ["LISTEN_PID"] = str(os.getpid())

@@ -12,11 +12,18 @@ dom=$("$xenhost" domain-create "$host" guest1) || bail "guest created"
 chans=$tmp/guest
 start_daemon || bail "xenchanneld starts and reports READY=1"
 ok "xenchanneld starts and reports READY=1"
-start_guest "$dom" "$chans" 5 || bail "guest simulator ready"
 
+# A limit of 32 MiB, set before the frontend connects: the 16 MiB below
+# fit in the buffer however slowly the host client runs (the limit itself
+# is tested further down).
 sock=$tmp/a.sock
 "$xl" attach "$dom" "name=org.test.a,connection=socket,path=$sock" \
     2>"$tmp/attach.err" || bail "attach a socket channel"
+"$xt" wait-xs "$(be_path "$dom" 1)/state" 2
+ok "without a frontend, the channel waits in InitWait"
+xenstore-write "$(fe_path "$dom" 1)/limit" $((32 << 20)) ||
+    bail "FE limit written"
+start_guest "$dom" "$chans" 5 || bail "guest simulator ready"
 wait_line 5 "connected org.test.a"
 ok "the frontend connects"
 "$xt" wait-xs "$(be_path "$dom" 1)/state" 4 && "$xt" wait-path "$sock"
