@@ -637,9 +637,9 @@ void xcd_channel_event(xcd_channel *c)
 
 /* ---- creation and destruction ---- */
 
-/* Reads and checks the backend's configuration. 0 or XCH_ERROR_INVAL with
- * c->error set. */
-static int read_config(xcd_channel *c)
+/* Reads and checks the backend's configuration. 0, or XCH_ERROR_INVAL
+ * with *errmsg (malloc'd, may be NULL without memory) saying why. */
+static int read_config(xcd_channel *c, char **errmsg)
 {
     char *conn = xcd_xs_read(c->d->xs, c->be, "connection");
     char *msg = NULL;
@@ -648,9 +648,8 @@ static int read_config(xcd_channel *c)
     c->name = xcd_xs_read(c->d->xs, c->be, "name");
     c->path = xcd_xs_read(c->d->xs, c->be, "path");
     if (!c->name || xch_channel_name_check(c->name, &msg)) {
-        xcd_channel_set_error(c,
-                              msg ? xcd_sprintf("backend name: %s", msg)
-                                  : xcd_sprintf("backend has no valid name"));
+        *errmsg = msg ? xcd_sprintf("backend name: %s", msg)
+                      : xcd_sprintf("backend has no valid name");
         rc = XCH_ERROR_INVAL;
         goto out;
     }
@@ -659,17 +658,15 @@ static int read_config(xcd_channel *c)
     } else if (conn && !strcmp(conn, "socket")) {
         c->connection = XCH_CHANNEL_CONNECTION_SOCKET;
         if (!c->path || xch_channel_path_check(c->path, &msg)) {
-            xcd_channel_set_error(
-                c, msg ? xcd_sprintf("backend path: %s", msg)
-                       : xcd_sprintf("socket channel without a path"));
+            *errmsg = msg ? xcd_sprintf("backend path: %s", msg)
+                          : xcd_sprintf("socket channel without a path");
             rc = XCH_ERROR_INVAL;
             goto out;
         }
     } else {
-        xcd_channel_set_error(
-            c, xcd_sprintf("backend connection %.32s is neither pty "
-                           "nor socket",
-                           conn ? conn : "(none)"));
+        *errmsg = xcd_sprintf("backend connection %.32s is neither pty nor "
+                              "socket",
+                              conn ? conn : "(none)");
         rc = XCH_ERROR_INVAL;
         goto out;
     }
@@ -685,7 +682,7 @@ out:
 static bool is_ours(xcd_daemon *d, const char *be, const char *fe_expected)
 {
     char *fe = xcd_xs_read(d->xs, be, "frontend");
-    char *type = NULL;
+    char *type = NULL, *state = NULL;
     bool ours = false;
 
     if (!fe)
@@ -697,9 +694,14 @@ static bool is_ours(xcd_daemon *d, const char *be, const char *fe_expected)
     }
     type = xcd_xs_read(d->xs, fe, "type");
     ours = type && !strcmp(type, XCH_CHANNEL_TYPE);
+    /* The toolstack writes BE state with everything else in one
+     * transaction: without it, the device is not complete yet. */
+    state = ours ? xcd_xs_read(d->xs, be, "state") : NULL;
+    ours = ours && state;
 out:
     free(fe);
     free(type);
+    free(state);
     return ours;
 }
 
@@ -727,7 +729,7 @@ xcd_channel *xcd_channel_create(xcd_daemon *d, unsigned int domid,
                                 unsigned int devid)
 {
     xcd_channel *c = NULL;
-    char *be = NULL, *fe = NULL;
+    char *be = NULL, *fe = NULL, *msg = NULL;
 
     be = xcd_sprintf("%s/%u/%u", d->be_base, domid, devid);
     fe = xcd_sprintf("/local/domain/%u/device/console/%u", domid, devid);
@@ -751,6 +753,11 @@ xcd_channel *xcd_channel_create(xcd_daemon *d, unsigned int domid,
     c->state = XCD_INIT;
     xcd_transport_init(&c->tp, &xcd_transport_socket_ops);
     xcd_buffer_init(&c->buf, XCD_LIMIT_DEFAULT);
+    if (read_config(c, &msg)) {
+        xcd_log(LOG_ERR, "%s: %s; not served", c->be,
+                msg ? msg : "invalid configuration");
+        goto fail;
+    }
     c->fe_token = xcd_sprintf("fe/%u/%u", domid, devid);
     c->fe_state_path = xcd_sprintf("%s/state", c->fe);
     if (!c->fe_token || !c->fe_state_path)
@@ -763,7 +770,7 @@ xcd_channel *xcd_channel_create(xcd_daemon *d, unsigned int domid,
         goto fail;
     }
     xcd_log(LOG_INFO, "%s: new channel", c->be);
-    if (read_config(c) || xcd_relay_open(c)) {
+    if (xcd_relay_open(c)) {
         set_state(c, XCD_ERROR);
         write_be_state(c, XenbusStateClosed);
         xcd_channel_publish(c);
@@ -772,6 +779,7 @@ xcd_channel *xcd_channel_create(xcd_daemon *d, unsigned int domid,
     xcd_channel_update(c);
     return xcd_daemon_find(d, domid, devid);
 fail:
+    free(msg);
     free(be);
     free(fe);
     channel_free(c);

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by tests/integration/test_daemon_*.sh (sourced): TAP output, a
 # private simulated host, xenchanneld and guest simulators under the
 # testbed's preload, and waits on real conditions (no sleeps).
@@ -80,9 +81,9 @@ wait_line() {
     return 1
 }
 
-# Starts xenchanneld in the foreground under the preload, with extra
-# arguments; $xcd_pid. Waits for its readiness through $NOTIFY_SOCKET.
-# XCD_WRAP (e.g. valgrind ...) runs in front of it.
+# Starts xenchanneld in the foreground under the preload; $xcd_pid. Waits for its readiness through $NOTIFY_SOCKET.
+# XCD_WRAP (e.g. valgrind ...) runs in front of it, XCD_ARGS are more
+# options.
 start_daemon() {
     local notify=$tmp/notify.sock
     rm -f "$notify"
@@ -103,8 +104,8 @@ while True:
     (
         eval "$("$xenhost" env "$host" --preload)"
         export NOTIFY_SOCKET=$notify
-        # shellcheck disable=SC2086 # XCD_WRAP is a command line
-        exec ${XCD_WRAP:-} "$xcd" --foreground --control "$ctl" "$@"
+        # shellcheck disable=SC2086 # XCD_WRAP, XCD_ARGS are word lists
+        exec ${XCD_WRAP:-} "$xcd" --foreground --control "$ctl" ${XCD_ARGS:-}
     ) 2>>"$tmp/xenchanneld.err" &
     xcd_pid=$!
     wait "$py" && grep -qx ready "$tmp/notify.out"

@@ -28,8 +28,9 @@ ok "BE stays Connected while the daemon is away"
 ok "the guest writes into its ring meanwhile"
 xenstore-watch "$be/state" >"$tmp/be-state.watch" 2>/dev/null &
 watch_pid=$!
-dt_pids+=($watch_pid)
-start_daemon || bail "xenchanneld restarts"
+dt_pids+=("$watch_pid")
+XCD_ARGS="--socket-mode 0660 --socket-group $(id -g)" start_daemon ||
+    bail "xenchanneld restarts"
 ok "xenchanneld restarts"
 "$xt" wait-path "$tmp/r.sock" &&
     "$xt" stream --connect "$tmp/r.sock" --recv-seed 7 --recv 1500 \
@@ -37,6 +38,8 @@ ok "xenchanneld restarts"
     "$xt" stream --connect "$tmp/guest/org.test.r" --recv-seed 8 \
         --recv 4096 2>>"$tmp/guest1.err"
 ok "the adopted channel delivers what the guest wrote, and works both ways"
+[ "$(stat -c %a:%g "$tmp/r.sock")" = "660:$(id -g)" ]
+ok "--socket-mode and --socket-group apply to channel sockets"
 grep -q "adopting a connected channel" "$tmp/xenchanneld.err"
 ok "the daemon says it adopted the channel"
 # The watch fires once when set; any further line is a write of BE state.
@@ -109,6 +112,51 @@ ok "the corrupt ring stops the channel (BE Closed)"
 ok "counted and reported"
 kill -0 "$xcd_pid"
 ok "xenchanneld is still running"
+
+# --- a domain that dies without its devices being removed: xenstored
+# releases it (@releaseDomain) and the daemon lets its channels go
+dead=$("$xenhost" domain-create "$host" dying) || bail "third guest"
+add_channel "$dead" 1 org.test.dead socket "$tmp/dead.sock" 65536 &&
+    "$xt" wait-path "$tmp/dead.sock"
+ok "a channel of a third guest is served"
+"$xenhost" domain-state "$host" "$dead" gone && "$xenhost" virq "$host" &&
+    "$xt" wait-path "$tmp/dead.sock" --gone
+ok "@releaseDomain: the dead guest's channel is torn down"
+xenstore-read "$(be_path "$dead" 1)/state" >/dev/null
+ok "(its backend directory is still there)"
+grep -q "domain $dead is gone" "$tmp/xenchanneld.err"
+ok "the daemon says why"
+
+# --- the control socket
+[ "$(stat -c %a "$ctl")" = 600 ]
+ok "the control socket has mode 0600"
+fd_snapshot "$tmp/fds-before"
+python3 - "$ctl" <<'PY'
+import array, json, os, signal, socket, sys
+signal.alarm(60)
+r, w = os.pipe()
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(60)
+s.connect(sys.argv[1])
+s.sendmsg([b'{"request":"status"}\n'],
+          [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [w]))])
+os.close(w)
+reply = b""
+while not reply.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    reply += chunk
+s.close()
+assert "status" in json.loads(reply), reply
+# EOF on the pipe once the daemon has closed the descriptor we passed.
+os.set_blocking(r, True)
+assert os.read(r, 1) == b""
+PY
+ok "a descriptor passed with a request is closed by the daemon"
+fd_snapshot "$tmp/fds-after"
+cmp -s "$tmp/fds-before" "$tmp/fds-after"
+ok "the daemon holds no more descriptors than before"
 stop_daemon
 ok "SIGTERM: clean exit"
 dt_done

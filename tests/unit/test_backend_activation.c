@@ -33,8 +33,7 @@ static void make_fds_3_and_4(void)
         close(sv[1]);
 }
 
-static void set_listen_env(const char *pid, const char *fds,
-                           const char *names)
+static void set_listen_env(const char *pid, const char *fds, const char *names)
 {
     setenv("LISTEN_PID", pid, 1);
     setenv("LISTEN_FDS", fds, 1);

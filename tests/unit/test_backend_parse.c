@@ -24,9 +24,9 @@ static void test_parse_uint_accepts_canonical_decimals(void **state)
 
 static void test_parse_uint_rejects_garbage(void **state)
 {
-    static const char *const bad[] = {
-        "",   "-1", "+1", " 1", "1 ", "01", "0x10", "1a", "12345678901",
-        "\n", "1\n"};
+    static const char *const bad[] = {"",   "-1",   "+1", " 1",          "1 ",
+                                      "01", "0x10", "1a", "12345678901", "\n",
+                                      "1\n"};
     unsigned long v = 7;
     size_t i;
 
@@ -64,14 +64,16 @@ static void test_parse_be_path_levels(void **state)
     (void)state;
     assert_int_equal(xcd_parse_be_path(base, base, &dom, &dev), 0);
     assert_int_equal(dom, -1);
-    assert_int_equal(xcd_parse_be_path(base, "/local/domain/0/backend/"
-                                             "console/5",
+    assert_int_equal(xcd_parse_be_path(base,
+                                       "/local/domain/0/backend/"
+                                       "console/5",
                                        &dom, &dev),
                      0);
     assert_int_equal(dom, 5);
     assert_int_equal(dev, -1);
-    assert_int_equal(xcd_parse_be_path(base, "/local/domain/0/backend/"
-                                             "console/5/3/state",
+    assert_int_equal(xcd_parse_be_path(base,
+                                       "/local/domain/0/backend/"
+                                       "console/5/3/state",
                                        &dom, &dev),
                      0);
     assert_int_equal(dom, 5);
@@ -84,20 +86,24 @@ static void test_parse_be_path_rejects_others(void **state)
     long dom, dev;
 
     (void)state;
-    assert_int_equal(xcd_parse_be_path(base, "/local/domain/0/backend/"
-                                             "consoleX",
+    assert_int_equal(xcd_parse_be_path(base,
+                                       "/local/domain/0/backend/"
+                                       "consoleX",
                                        &dom, &dev),
                      XCH_ERROR_INVAL);
-    assert_int_equal(xcd_parse_be_path(base, "/local/domain/0/backend/"
-                                             "console/x/1",
+    assert_int_equal(xcd_parse_be_path(base,
+                                       "/local/domain/0/backend/"
+                                       "console/x/1",
                                        &dom, &dev),
                      XCH_ERROR_INVAL);
-    assert_int_equal(xcd_parse_be_path(base, "/local/domain/0/backend/"
-                                             "console/99999/1",
+    assert_int_equal(xcd_parse_be_path(base,
+                                       "/local/domain/0/backend/"
+                                       "console/99999/1",
                                        &dom, &dev),
                      XCH_ERROR_INVAL);
-    assert_int_equal(xcd_parse_be_path(base, "/local/domain/1/backend/"
-                                             "console/1/1",
+    assert_int_equal(xcd_parse_be_path(base,
+                                       "/local/domain/1/backend/"
+                                       "console/1/1",
                                        &dom, &dev),
                      XCH_ERROR_INVAL);
 }

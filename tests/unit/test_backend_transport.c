@@ -33,9 +33,11 @@ static int setup(void **state)
 
     if (!f)
         return -1;
-    strcpy(f->dir, "/tmp/xcd-tp-XXXXXX");
-    if (!mkdtemp(f->dir))
+    snprintf(f->dir, sizeof(f->dir), "/tmp/xcd-tp-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
         return -1;
+    }
     snprintf(f->path, sizeof(f->path), "%s/chan.sock", f->dir);
     *state = f;
     return 0;
@@ -57,7 +59,7 @@ static int connect_to(const char *path)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     assert_true(fd >= 0);
-    strcpy(sa.sun_path, path);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
         close(fd);
         return -1;
@@ -71,7 +73,7 @@ static int listen_at(const char *path)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     assert_true(fd >= 0);
-    strcpy(sa.sun_path, path);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
     assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
     assert_int_equal(listen(fd, 4), 0);
     return fd;
@@ -80,8 +82,7 @@ static int listen_at(const char *path)
 static void test_socket_listens_with_mode_and_one_client(void **state)
 {
     fixture *f = *state;
-    xcd_transport_config cfg = {.path = f->path, .mode = 0640,
-                                .passed_fd = -1};
+    xcd_transport_config cfg = {.path = f->path, .mode = 0640, .passed_fd = -1};
     xcd_transport t;
     struct stat st;
     char *msg = NULL;
@@ -122,8 +123,7 @@ static void test_socket_listens_with_mode_and_one_client(void **state)
 static void test_socket_replaces_a_stale_socket(void **state)
 {
     fixture *f = *state;
-    xcd_transport_config cfg = {.path = f->path, .mode = 0600,
-                                .passed_fd = -1};
+    xcd_transport_config cfg = {.path = f->path, .mode = 0600, .passed_fd = -1};
     xcd_transport t;
     char *msg = NULL;
 
@@ -137,8 +137,7 @@ static void test_socket_replaces_a_stale_socket(void **state)
 static void test_socket_refuses_a_live_socket(void **state)
 {
     fixture *f = *state;
-    xcd_transport_config cfg = {.path = f->path, .mode = 0600,
-                                .passed_fd = -1};
+    xcd_transport_config cfg = {.path = f->path, .mode = 0600, .passed_fd = -1};
     xcd_transport t;
     char *msg = NULL;
     int other = listen_at(f->path);
@@ -154,8 +153,7 @@ static void test_socket_refuses_a_live_socket(void **state)
 static void test_socket_refuses_to_remove_a_file(void **state)
 {
     fixture *f = *state;
-    xcd_transport_config cfg = {.path = f->path, .mode = 0600,
-                                .passed_fd = -1};
+    xcd_transport_config cfg = {.path = f->path, .mode = 0600, .passed_fd = -1};
     xcd_transport t;
     char *msg = NULL;
     int fd = open(f->path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
