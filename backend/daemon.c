@@ -159,26 +159,40 @@ static void scan_all(xcd_daemon *d)
     free(doms);
 }
 
-/* @releaseDomain: tear down the channels of every domain that is gone. */
+/* @releaseDomain: tear down the channels of every domain that is gone.
+ * One xenstore query per domain that has channels, not per channel. */
 static void domains_released(xcd_daemon *d)
 {
+    unsigned int *doms = NULL, n = 0, cap = 0, i;
     xcd_channel *c, *next;
-    long gone;
 
-    for (;;) {
-        gone = -1;
-        for (c = d->channels; c && gone < 0; c = c->next)
-            if (!xs_is_domain_introduced(d->xs, c->domid))
-                gone = c->domid;
-        if (gone < 0)
-            break;
-        xcd_log(LOG_INFO, "domain %ld is gone: releasing its channels", gone);
+    for (c = d->channels; c; c = c->next) {
+        for (i = 0; i < n && doms[i] != c->domid; i++)
+            ;
+        if (i < n)
+            continue;
+        if (n == cap) {
+            unsigned int *bigger;
+
+            cap = cap ? cap * 2 : 16;
+            bigger = realloc(doms, cap * sizeof(*doms));
+            if (!bigger)
+                break;
+            doms = bigger;
+        }
+        doms[n++] = c->domid;
+    }
+    for (i = 0; i < n; i++) {
+        if (xs_is_domain_introduced(d->xs, doms[i]))
+            continue;
+        xcd_log(LOG_INFO, "domain %u is gone: releasing its channels", doms[i]);
         for (c = d->channels; c; c = next) {
             next = c->next;
-            if (c->domid == (unsigned long)gone)
+            if (c->domid == doms[i])
                 xcd_channel_destroy(c);
         }
     }
+    free(doms);
 }
 
 static void watch_event(xcd_daemon *d, const char *path, const char *token)

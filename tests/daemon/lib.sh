@@ -81,6 +81,22 @@ wait_line() {
     return 1
 }
 
+# Reads lines from fd $1 until each of the other arguments was seen, in
+# any order (bounded).
+wait_lines() {
+    local fd=$1 line i
+    shift
+    local -a want=("$@")
+    while [ ${#want[@]} -gt 0 ] && IFS= read -r -t 60 line <&"$fd"; do
+        for i in "${!want[@]}"; do
+            [ "$line" = "${want[$i]}" ] && unset "want[$i]"
+        done
+    done
+    [ ${#want[@]} -eq 0 ] && return 0
+    echo "# not seen on fd $fd: ${want[*]}"
+    return 1
+}
+
 # Starts xenchanneld in the foreground under the preload; $xcd_pid. Waits for its readiness through $NOTIFY_SOCKET.
 # XCD_WRAP (e.g. valgrind ...) runs in front of it, XCD_ARGS are more
 # options.

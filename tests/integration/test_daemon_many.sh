@@ -20,9 +20,9 @@ attach_all() { # GUEST DOMID FD
     for i in 6 7; do
         "$xl" attach "$2" "name=org.test.g$1.$i,connection=pty" || return 1
     done
+    wait_lines "$3" "connected org.test.g$1."{1,2,3,4,5,6,7} || return 1
     for i in 1 2 3 4 5 6 7; do
-        wait_line "$3" "connected org.test.g$1.$i" &&
-            "$xt" wait-xs "$(be_path "$2" "$i")/state" 4 || return 1
+        "$xt" wait-xs "$(be_path "$2" "$i")/state" 4 || return 1
     done
 }
 

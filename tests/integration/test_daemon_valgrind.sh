@@ -19,7 +19,7 @@ start_guest "$dom" "$tmp/guest" 5 || bail "guest simulator ready"
 
 "$xl" attach "$dom" "name=org.test.s,connection=socket,path=$tmp/s.sock" &&
     "$xl" attach "$dom" "name=org.test.p,connection=pty" &&
-    wait_line 5 "connected org.test.s" && wait_line 5 "connected org.test.p" &&
+    wait_lines 5 "connected org.test.s" "connected org.test.p" &&
     "$xt" wait-xs "$(be_path "$dom" 1)/state" 4 &&
     "$xt" wait-xs "$(be_path "$dom" 2)/state" 4
 ok "a socket and a pty channel connect"
