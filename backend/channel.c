@@ -218,12 +218,13 @@ static void bad_frontend(xcd_channel *c, char *err)
     xcd_channel_set_error(c, err);
 }
 
+/* The error key first: whoever sees BE Closed also sees why. */
 static void enter_error(xcd_channel *c)
 {
     ring_down(c);
     set_state(c, XCD_ERROR);
-    write_be_state(c, XenbusStateClosed);
     xcd_channel_publish(c);
+    write_be_state(c, XenbusStateClosed);
 }
 
 void xcd_channel_fail(xcd_channel *c, int rc, const char *what)
@@ -611,7 +612,9 @@ void xcd_channel_event(xcd_channel *c)
         return;
     }
     if (rc > 0) {
-        c->storm_events = 0; /* only a run of empty events is a storm */
+        /* Only a run of empty events is a storm; real traffic ends it. */
+        c->storm_events = 0;
+        c->storm_logged = false;
     } else {
         now = now_ms();
         if (now - c->storm_window_start > STORM_WINDOW_MS) {
@@ -622,11 +625,12 @@ void xcd_channel_event(xcd_channel *c)
             if (!c->storm_ev)
                 c->storm_ev = evtimer_new(c->d->base, storm_over, c);
             if (c->storm_ev && !evtimer_add(c->storm_ev, &tv)) {
-                if (!c->storm_masked)
+                if (!c->storm_logged)
                     xcd_log(LOG_WARNING,
                             "%s: event storm from the guest, "
                             "throttled",
                             c->be);
+                c->storm_logged = true;
                 c->storm_masked = true;
                 return; /* the port stays masked until storm_over */
             }
@@ -772,10 +776,11 @@ xcd_channel *xcd_channel_create(xcd_daemon *d, unsigned int domid,
     xcd_log(LOG_INFO, "%s: new channel", c->be);
     if (xcd_relay_open(c)) {
         set_state(c, XCD_ERROR);
-        write_be_state(c, XenbusStateClosed);
         xcd_channel_publish(c);
+        write_be_state(c, XenbusStateClosed);
         return c;
     }
+    xcd_channel_publish(c); /* the status keys exist before the handshake */
     xcd_channel_update(c);
     return xcd_daemon_find(d, domid, devid);
 fail:

@@ -6,11 +6,16 @@
  * JSON object on one line, and gets one reply line, then the daemon
  * closes the connection:
  *   {"request":"status"}            every channel
- *   {"request":"status","domid":D}  the channels of guest D
+ *   {"request":"status","domid":D}  the channels of guest D ("devid":N
+ *                                   narrows it to one)
  *     -> {"status":[ <channel_status>, ... ]}
+ *   {"request":"listen","domid":D,"devid":N} with a listening unix socket
+ *   passed by SCM_RIGHTS: socket channel N of guest D serves on it from
+ *   now on (a pre-opened descriptor) -> {"status":[ <that channel> ]}
  *   anything else -> {"error":"what is wrong"}
- * Descriptors passed with SCM_RIGHTS are not used by any request: they are
- * closed at once, so that nothing leaks whatever a client sends.
+ * A descriptor that a request does not use (or a failed one) is closed,
+ * and only the first of a request is kept: nothing leaks whatever a
+ * client sends.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +47,7 @@ struct ctl_conn {
     size_t req_len;
     char *reply;
     size_t reply_len, reply_off;
+    int passed_fd; /* came with the request, -1 if none */
 };
 
 struct xcd_control {
@@ -77,7 +83,8 @@ out:
     return out;
 }
 
-static char *status_reply(xcd_daemon *d, long domid)
+/* The status of the channels of domid (all if -1), devid (all if -1). */
+static char *status_reply(xcd_daemon *d, long domid, long devid)
 {
     yajl_gen g = yajl_gen_alloc(NULL);
     const unsigned char *buf;
@@ -92,7 +99,8 @@ static char *status_reply(xcd_daemon *d, long domid)
         yajl_gen_array_open(g))
         goto out;
     for (c = d->channels; c; c = c->next) {
-        if (domid >= 0 && c->domid != (unsigned long)domid)
+        if ((domid >= 0 && c->domid != (unsigned long)domid) ||
+            (devid >= 0 && c->devid != (unsigned long)devid))
             continue;
         xch_channel_status_dispose(&st);
         xch_channel_status_init(&st);
@@ -110,14 +118,56 @@ out:
     return out;
 }
 
-char *xcd_control_handle(xcd_daemon *d, const char *request)
+/* Reads the optional integer `key` of root into *out (-1 if absent): 0,
+ * or -1 if it is not an integer in 0..max. */
+static int get_id(yajl_val root, const char *key, long max, long *out)
+{
+    const char *path[] = {key, NULL};
+    yajl_val v = yajl_tree_get(root, path, yajl_t_any);
+
+    *out = -1;
+    if (!v)
+        return 0;
+    if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
+        YAJL_GET_INTEGER(v) > max)
+        return -1;
+    *out = (long)YAJL_GET_INTEGER(v);
+    return 0;
+}
+
+/* {"request":"listen","domid":D,"devid":N} with a listening socket. */
+static char *listen_reply(xcd_daemon *d, long domid, long devid, int *passed_fd)
+{
+    xcd_channel *c;
+    char *msg = NULL, *reply;
+    int fd;
+
+    if (domid < 0 || devid < 0)
+        return error_reply(
+            xcd_sprintf("\"listen\" needs \"domid\" and \"devid\""));
+    if (*passed_fd < 0)
+        return error_reply(xcd_sprintf("\"listen\" needs a listening "
+                                       "socket passed with SCM_RIGHTS"));
+    c = xcd_daemon_find(d, (unsigned int)domid, (unsigned int)devid);
+    if (!c)
+        return error_reply(
+            xcd_sprintf("no channel %ld of domain %ld", devid, domid));
+    fd = *passed_fd;
+    *passed_fd = -1;
+    if (xcd_relay_take_listener(c, fd, &msg)) {
+        reply = error_reply(msg ? msg : xcd_sprintf("cannot use the socket"));
+        return reply;
+    }
+    return status_reply(d, domid, devid);
+}
+
+char *xcd_control_handle(xcd_daemon *d, const char *request, int *passed_fd)
 {
     static const char *request_key[] = {"request", NULL};
-    static const char *domid_key[] = {"domid", NULL};
     char parse_err[128];
-    yajl_val root, op, dom;
+    yajl_val root, op;
     const char *op_s;
-    long domid = -1;
+    long domid, devid;
     char *reply;
 
     root = yajl_tree_parse(request, parse_err, sizeof(parse_err));
@@ -131,21 +181,21 @@ char *xcd_control_handle(xcd_daemon *d, const char *request)
         reply = error_reply(xcd_sprintf("request has no \"request\" string"));
         goto out;
     }
-    if (strcmp(op_s, "status") != 0) {
-        reply = error_reply(
-            xcd_sprintf("unknown request \"%.64s\"; known: status", op_s));
+    if (get_id(root, "domid", XCD_DOMID_MAX, &domid)) {
+        reply = error_reply(xcd_sprintf("\"domid\" is not a domain id"));
         goto out;
     }
-    dom = yajl_tree_get(root, domid_key, yajl_t_any);
-    if (dom) {
-        if (!YAJL_IS_INTEGER(dom) || YAJL_GET_INTEGER(dom) < 0 ||
-            YAJL_GET_INTEGER(dom) > XCD_DOMID_MAX) {
-            reply = error_reply(xcd_sprintf("\"domid\" is not a domain id"));
-            goto out;
-        }
-        domid = (long)YAJL_GET_INTEGER(dom);
+    if (get_id(root, "devid", XCD_DEVID_MAX, &devid)) {
+        reply = error_reply(xcd_sprintf("\"devid\" is not a device id"));
+        goto out;
     }
-    reply = status_reply(d, domid);
+    if (!strcmp(op_s, "status"))
+        reply = status_reply(d, domid, devid);
+    else if (!strcmp(op_s, "listen"))
+        reply = listen_reply(d, domid, devid, passed_fd);
+    else
+        reply = error_reply(xcd_sprintf(
+            "unknown request \"%.64s\"; known: status, listen", op_s));
 out:
     if (root)
         yajl_tree_free(root);
@@ -168,13 +218,16 @@ static void conn_free(ctl_conn *cn)
     ctl->nconns--;
     if (cn->ev)
         event_free(cn->ev);
+    if (cn->passed_fd >= 0)
+        close(cn->passed_fd);
     close(cn->fd);
     free(cn->reply);
     free(cn);
 }
 
-/* Closes every descriptor that came with a message. */
-static void close_passed_fds(struct msghdr *msg)
+/* Keeps the first descriptor that came with the request, closes any
+ * other. */
+static void take_passed_fds(ctl_conn *cn, struct msghdr *msg)
 {
     struct cmsghdr *cm;
 
@@ -185,7 +238,10 @@ static void close_passed_fds(struct msghdr *msg)
 
             for (i = 0; i < n; i++) {
                 memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-                close(fd);
+                if (cn->passed_fd < 0)
+                    cn->passed_fd = fd;
+                else
+                    close(fd);
             }
         }
     }
@@ -224,7 +280,7 @@ static void conn_read(ctl_conn *cn)
     if (r < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (r > 0)
-        close_passed_fds(&msg);
+        take_passed_fds(cn, &msg);
     if (r <= 0) {
         conn_free(cn);
         return;
@@ -234,7 +290,7 @@ static void conn_read(ctl_conn *cn)
     nl = memchr(cn->req, '\n', cn->req_len);
     if (nl) {
         *nl = '\0';
-        conn_reply(cn, xcd_control_handle(cn->ctl->d, cn->req));
+        conn_reply(cn, xcd_control_handle(cn->ctl->d, cn->req, &cn->passed_fd));
     } else if (cn->req_len == REQUEST_MAX || memchr(cn->req, 0, cn->req_len)) {
         conn_reply(
             cn, error_reply(xcd_sprintf(
@@ -299,6 +355,7 @@ static void control_accept(evutil_socket_t lfd, short what, void *arg)
     }
     cn->ctl = ctl;
     cn->fd = fd;
+    cn->passed_fd = -1;
     cn->next = ctl->conns;
     ctl->conns = cn;
     ctl->nconns++;

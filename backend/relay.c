@@ -354,6 +354,49 @@ int xcd_relay_open(xcd_channel *c)
     return 0;
 }
 
+int xcd_relay_take_listener(xcd_channel *c, int fd, char **errmsg)
+{
+    xcd_transport_config cfg = {.path = c->path, .passed_fd = fd};
+    xcd_transport tp;
+    int rc;
+
+    if (c->connection != XCH_CHANNEL_CONNECTION_SOCKET) {
+        *errmsg = xcd_sprintf("%s is not a socket channel", c->be);
+        rc = XCH_ERROR_INVAL;
+        goto out;
+    }
+    if (c->state == XCD_DETACHING || c->state == XCD_DETACHED) {
+        *errmsg = xcd_sprintf("%s is being detached", c->be);
+        rc = XCH_ERROR_INVAL;
+        goto out;
+    }
+    xcd_transport_init(&tp, &xcd_transport_socket_ops);
+    rc = tp.ops->open(&tp, &cfg, errmsg);
+    if (rc)
+        goto out;
+    fd = -1; /* the transport's now */
+    xcd_relay_close(c);
+    c->tp = tp;
+    c->tp_open = true;
+    c->wait_ev = event_new(c->d->base, c->tp.wait_fd, EV_READ | EV_PERSIST,
+                           wait_readable, c);
+    if (!c->wait_ev || event_add(c->wait_ev, NULL)) {
+        xcd_relay_close(c);
+        *errmsg = xcd_sprintf("out of memory");
+        rc = XCH_ERROR_NOMEM;
+        goto out;
+    }
+    xcd_log(LOG_INFO, "%s: channel %s now on a socket passed to us", c->be,
+            c->name);
+    xcd_channel_publish(c);
+    try_accept(c);
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 void xcd_relay_close(xcd_channel *c)
 {
     client_events_free(c);

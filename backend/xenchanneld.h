@@ -185,6 +185,7 @@ struct xcd_channel {
     uint64_t storm_window_start; /* ms */
     unsigned int storm_events;
     bool storm_masked;
+    bool storm_logged; /* once per storm: until data moves again */
     struct event *storm_ev;
 
     struct event *detach_ev; /* bound on flushing at detach */
@@ -229,6 +230,11 @@ int xcd_channel_status(const xcd_channel *c, xch_channel_status *st);
 
 /* Opens the host end and starts waiting for a client. */
 int xcd_relay_open(xcd_channel *c);
+/* Serves the (socket) channel on fd, a listening unix socket, instead of
+ * its current one, whose client is disconnected; buffered output stays.
+ * fd is taken whatever the result. 0, or XCH_ERROR_INVAL (not a socket
+ * channel, being detached, fd not a listening socket) with *errmsg. */
+int xcd_relay_take_listener(xcd_channel *c, int fd, char **errmsg);
 /* Closes the host end (client and endpoint). */
 void xcd_relay_close(xcd_channel *c);
 /* The guest notified: drain `out`, refill `in`. Returns whether data
@@ -260,7 +266,9 @@ int xcd_notify(const char *state);
 int xcd_control_open(xcd_daemon *d, const char *path, xcd_control **out);
 void xcd_control_close(xcd_control *ctl);
 /* One request (a JSON line) to its reply (malloc'd JSON, one line with
- * '\n'). Exposed for tests. */
-char *xcd_control_handle(xcd_daemon *d, const char *request);
+ * '\n'). *passed_fd is a descriptor that came with the request, or -1;
+ * a request that uses it sets it to -1, the caller closes what is left.
+ * Exposed for tests. */
+char *xcd_control_handle(xcd_daemon *d, const char *request, int *passed_fd);
 
 #endif

@@ -6,7 +6,6 @@
 # writer and the host's reader are xcd-test in --fast mode (no checking).
 set -eu
 out=${XCH_OUT:?XCH_OUT not set}
-src=${XCH_SRC:?XCH_SRC not set}
 bytes=${BENCH_BYTES:-$((256 << 20))}
 xenhost=$out/testbed/xenhost
 xt=$out/bin/xcd-test
@@ -56,8 +55,8 @@ ring=$(
     export XENSIM_DIR=$tmp/ring XENSIM_DOMID=0 LD_PRELOAD=$out/lib/xensim.so
     export ASAN_OPTIONS="verify_asan_link_order=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
     mkdir -p "$XENSIM_DIR"
-    LD_PRELOAD= "$out/testbed/xensim-ctl" init
-    LD_PRELOAD= "$out/testbed/xensim-ctl" domain-state 1 running
+    LD_PRELOAD="" "$out/testbed/xensim-ctl" init
+    LD_PRELOAD="" "$out/testbed/xensim-ctl" domain-state 1 running
     "$out/bench/bench_ring" --mode stream --bytes "$bytes"
 )
 echo "$ring"

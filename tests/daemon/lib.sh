@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # variables for the sourcing tests
 # Shared by tests/integration/test_daemon_*.sh (sourced): TAP output, a
 # private simulated host, xenchanneld and guest simulators under the
 # testbed's preload, and waits on real conditions (no sleeps).

@@ -22,7 +22,8 @@ ok "the frontend connects"
 tty=$(xenstore-read "$(fe_path "$dom" 1)/tty")
 [ -c "$tty" ] && case $tty in /dev/pts/*) true ;; *) false ;; esac
 ok "FE tty holds the pty's slave ($tty)"
-[ "$(xenstore-read "$(be_path "$dom" 1)/client-connected")" = 0 ]
+"$xt" wait-xs "$(be_path "$dom" 1)/client-connected" 0 &&
+    [ "$("$xt" status "$ctl" "$dom" 1 client_connected)" = "" ]
 ok "no client before the slave is opened"
 
 # --- output written before anybody opened the slave

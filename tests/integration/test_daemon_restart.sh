@@ -2,7 +2,8 @@
 # xenchanneld restarts, socket activation and untrusted frontends:
 #  - a restarted daemon adopts a connected channel (BE state 4) without a
 #    new handshake, and what the guest wrote meanwhile is not lost;
-#  - a listening socket passed by socket activation is used, not rebound;
+#  - a listening socket passed by socket activation, or later over the
+#    control socket, is used, not rebound;
 #  - garbage from the frontend (ring-ref, port) or a corrupt ring stops
 #    that channel only, with an error in BE, logged once.
 . "${XCH_SRC:?XCH_SRC not set}/tests/daemon/lib.sh"
@@ -157,6 +158,51 @@ ok "a descriptor passed with a request is closed by the daemon"
 fd_snapshot "$tmp/fds-after"
 cmp -s "$tmp/fds-before" "$tmp/fds-after"
 ok "the daemon holds no more descriptors than before"
+
+# --- a pre-opened listening socket handed over the control socket
+python3 - "$ctl" "$dom" "$tmp/pre.sock" <<'PY'
+import array, json, os, signal, socket, sys
+signal.alarm(60)
+ctl, dom, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+
+
+def request(req, fd):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(ctl)
+    s.sendmsg([json.dumps(req).encode() + b"\n"],
+              [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [fd]))])
+    reply = b""
+    while not reply.endswith(b"\n"):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        reply += chunk
+    s.close()
+    return json.loads(reply)
+
+
+# A pipe is no listening socket: an error, and the daemon closes it.
+r, w = os.pipe()
+rep = request({"request": "listen", "domid": dom, "devid": 1}, w)
+os.close(w)
+assert "not a listening" in rep.get("error", ""), rep
+assert os.read(r, 1) == b""
+lst = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+lst.bind(path)
+lst.listen(4)
+rep = request({"request": "listen", "domid": dom, "devid": 1}, lst.fileno())
+lst.close()
+assert rep["status"][0]["devid"] == 1, rep
+PY
+ok "listen: a pre-opened socket is taken over the control socket"
+"$xt" wait-path "$tmp/r.sock" --gone
+ok "the channel's own socket is removed"
+"$xt" stream --connect "$tmp/pre.sock" --send-seed 12 --send 65536 \
+    --recv-seed 13 --recv 65536 2>"$tmp/host4.err" &
+hp=$!
+"$xt" stream --connect "$tmp/guest/org.test.r" --send-seed 13 \
+    --send 65536 --recv-seed 12 --recv 65536 2>"$tmp/guest4.err" && wait $hp
+ok "bytes flow through the pre-opened socket"
 stop_daemon
 ok "SIGTERM: clean exit"
 dt_done

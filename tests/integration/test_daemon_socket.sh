@@ -64,8 +64,9 @@ ok "host -> guest: a second client continues the first one's stream"
     "$xt" stream --connect "$sock" --recv-seed 22 --recv $((512 * 1024)) \
         2>"$tmp/host3.err"
 ok "guest -> host: the first client reads the first 512 KiB"
-[ "$("$xt" status "$ctl" "$dom" 1 client_connected)" = "" ]
-ok "status: no client connected"
+"$xt" wait-xs "$(be_path "$dom" 1)/client-connected" 0 &&
+    [ "$("$xt" status "$ctl" "$dom" 1 client_connected)" = "" ]
+ok "status: no client connected (BE key and control socket)"
 "$xt" stream --connect "$chans/org.test.a" --send-seed 22 \
     --send-off $((512 * 1024)) --send $((512 * 1024)) 2>>"$tmp/guest3.err" &&
     "$xt" stream --connect "$sock" --recv-seed 22 --recv-off $((512 * 1024)) \

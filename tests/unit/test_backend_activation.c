@@ -138,28 +138,45 @@ static void test_control_requests(void **state)
 {
     xcd_channel *table[4] = {NULL};
     xcd_daemon d = {.table = table, .table_size = 4};
+    int fd = -1, sv[2];
     char *r;
 
     (void)state;
-    r = xcd_control_handle(&d, "{\"request\":\"status\"}");
+    r = xcd_control_handle(&d, "{\"request\":\"status\"}", &fd);
     assert_string_equal(r, "{\"status\":[]}\n");
     free(r);
-    r = xcd_control_handle(&d, "{\"request\":\"status\",\"domid\":3}");
+    r = xcd_control_handle(&d, "{\"request\":\"status\",\"domid\":3}", &fd);
     assert_string_equal(r, "{\"status\":[]}\n");
     free(r);
-    r = xcd_control_handle(&d, "{\"request\":\"status\",\"domid\":-3}");
+    r = xcd_control_handle(&d, "{\"request\":\"status\",\"domid\":-3}", &fd);
     assert_non_null(strstr(r, "\"error\":\"\\\"domid\\\" is not"));
     free(r);
-    r = xcd_control_handle(&d, "{\"request\":\"reboot\"}");
+    r = xcd_control_handle(&d, "{\"request\":\"reboot\"}", &fd);
     assert_non_null(strstr(r, "unknown request"));
     free(r);
-    r = xcd_control_handle(&d, "[1,2");
+    r = xcd_control_handle(&d, "[1,2", &fd);
     assert_non_null(strstr(r, "not a JSON object"));
     free(r);
-    r = xcd_control_handle(&d, "{\"op\":\"status\"}");
+    r = xcd_control_handle(&d, "{\"op\":\"status\"}", &fd);
     assert_non_null(strstr(r, "no \\\"request\\\""));
     assert_int_equal(r[strlen(r) - 1], '\n');
     free(r);
+    r = xcd_control_handle(&d, "{\"request\":\"listen\",\"domid\":1}", &fd);
+    assert_non_null(strstr(r, "needs \\\"domid\\\" and \\\"devid\\\""));
+    free(r);
+    r = xcd_control_handle(
+        &d, "{\"request\":\"listen\",\"domid\":1,\"devid\":1}", &fd);
+    assert_non_null(strstr(r, "needs a listening socket"));
+    free(r);
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    fd = sv[0];
+    r = xcd_control_handle(
+        &d, "{\"request\":\"listen\",\"domid\":1,\"devid\":1}", &fd);
+    assert_non_null(strstr(r, "no channel 1 of domain 1"));
+    assert_int_equal(fd, sv[0]); /* not taken: the caller closes it */
+    free(r);
+    close(sv[0]);
+    close(sv[1]);
 }
 
 int main(void)
