@@ -35,41 +35,39 @@ static void ring_wmb(void)
     __atomic_thread_fence(__ATOMIC_RELEASE);
 }
 
+static void ring_dir_out(struct xencons_interface *intf, ring_dir *d)
+{
+    d->data = intf->out;
+    d->size = sizeof(intf->out);
+    d->cons = &intf->out_cons;
+    d->prod = &intf->out_prod;
+}
+
+static void ring_dir_in(struct xencons_interface *intf, ring_dir *d)
+{
+    d->data = intf->in;
+    d->size = sizeof(intf->in);
+    d->cons = &intf->in_cons;
+    d->prod = &intf->in_prod;
+}
+
 /* The direction this side consumes: `out` for the backend, `in` for the
  * frontend. */
 static void ring_rx(const xch_ring *r, ring_dir *d)
 {
-    struct xencons_interface *intf = r->intf;
-
-    if (r->side == XCH_RING_BACKEND) {
-        d->data = intf->out;
-        d->size = sizeof(intf->out);
-        d->cons = &intf->out_cons;
-        d->prod = &intf->out_prod;
-    } else {
-        d->data = intf->in;
-        d->size = sizeof(intf->in);
-        d->cons = &intf->in_cons;
-        d->prod = &intf->in_prod;
-    }
+    if (r->side == XCH_RING_BACKEND)
+        ring_dir_out(r->intf, d);
+    else
+        ring_dir_in(r->intf, d);
 }
 
 /* The direction this side produces into. */
 static void ring_tx(const xch_ring *r, ring_dir *d)
 {
-    struct xencons_interface *intf = r->intf;
-
-    if (r->side == XCH_RING_BACKEND) {
-        d->data = intf->in;
-        d->size = sizeof(intf->in);
-        d->cons = &intf->in_cons;
-        d->prod = &intf->in_prod;
-    } else {
-        d->data = intf->out;
-        d->size = sizeof(intf->out);
-        d->cons = &intf->out_cons;
-        d->prod = &intf->out_prod;
-    }
+    if (r->side == XCH_RING_BACKEND)
+        ring_dir_in(r->intf, d);
+    else
+        ring_dir_out(r->intf, d);
 }
 
 /* Read both indices once, then a full barrier (nothing from the data is
