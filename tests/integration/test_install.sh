@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# make install puts a usable library in place: a program built against the
+# installed headers through pkg-config links with the installed
+# libxenchannel.so (by its soname) and runs; the programs and man pages
+# are there.
+set -u
+: "${XCH_SRC:?}" "${XCH_BUILD:?}"
+if [ "${XCH_SANITIZE:-0}" = 1 ]; then
+    echo "1..0 # SKIP the installed library is the sanitized one"
+    exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+fails=0
+check() { # NAME CMD...
+    local name=$1
+    shift
+    n=$((n + 1))
+    if "$@"; then
+        echo "ok $n - $name"
+    else
+        echo "not ok $n - $name"
+        fails=$((fails + 1))
+    fi
+}
+
+root=$tmp/root
+env MAKEFLAGS= make -s -C "$XCH_SRC" --no-print-directory install \
+    BUILD="$XCH_BUILD" DESTDIR="$root" PREFIX=/usr >"$tmp/install.log" 2>&1
+check "make install succeeds" test $? -eq 0
+for f in usr/include/xenchannel.h usr/include/xenchannel_types.h \
+    usr/include/xenchannel_ring.h usr/lib/libxenchannel.a \
+    usr/lib/pkgconfig/xenchannel.pc usr/bin/xl-channel \
+    usr/sbin/xenchanneld usr/lib/udev/xen-channel-helper \
+    usr/lib/udev/rules.d/60-xen-channel.rules \
+    usr/share/man/man1/xl-channel.1 usr/share/man/man8/xenchanneld.8; do
+    check "installs $f" test -e "$root/$f"
+done
+check "libxenchannel.so carries its soname" \
+    sh -c "objdump -p '$root/usr/lib/libxenchannel.so' |
+        grep -q 'SONAME *libxenchannel.so.0$'"
+
+cat >"$tmp/user.c" <<'PROG'
+#include <stdio.h>
+#include <stdlib.h>
+#include <xenchannel.h>
+
+int main(void)
+{
+    xch_device_channel c;
+    char *err = NULL, *json;
+
+    xch_device_channel_init(&c);
+    if (xch_channel_spec_parse("connection=pty,name=org.x", &c, &err))
+        return 1;
+    json = xch_device_channel_to_json(&c);
+    if (!json)
+        return 1;
+    fputs(json, stdout);
+    free(json);
+    xch_device_channel_dispose(&c);
+    return 0;
+}
+PROG
+export PKG_CONFIG_PATH=$root/usr/lib/pkgconfig
+export PKG_CONFIG_SYSROOT_DIR=$root
+# shellcheck disable=SC2046 # pkg-config prints several words
+cc -std=c11 -Wall -Werror -o "$tmp/user" "$tmp/user.c" \
+    $(pkg-config --cflags --libs xenchannel) 2>"$tmp/cc.log"
+check "a program builds against the installed headers via pkg-config" \
+    test $? -eq 0
+out=$(LD_LIBRARY_PATH=$root/usr/lib "$tmp/user" 2>&1)
+check "it runs with the installed shared library" \
+    grep -q '"connection.pty"' <<<"$out"
+check "it uses the installed libxenchannel.so.0" \
+    sh -c "LD_LIBRARY_PATH='$root/usr/lib' ldd '$tmp/user' |
+        grep -q '$root/usr/lib/libxenchannel.so.0'"
+echo "1..$n"
+[ $fails -eq 0 ]
