@@ -40,6 +40,14 @@ done
 check "libxenchannel.so carries its soname" \
     sh -c "objdump -p '$root/usr/lib/libxenchannel.so' |
         grep -q 'SONAME *libxenchannel.so.0$'"
+# The library and the daemon use only stable-ABI libraries: nothing whose
+# soname is the Xen version (libxenctrl, libxenlight, libxlutil, ...).
+for f in usr/lib/libxenchannel.so usr/sbin/xenchanneld; do
+    check "$f needs no Xen-versioned library" \
+        sh -c "objdump -p '$root/$f' | grep NEEDED > '$tmp/needed' &&
+            grep -q libxenstore '$tmp/needed' &&
+            ! grep -qE 'lib(xenctrl|xenlight|xlutil|xenguest)' '$tmp/needed'"
+done
 
 cat >"$tmp/user.c" <<'PROG'
 #include <stdio.h>
