@@ -6,7 +6,7 @@ LIB_SO     := $(OUT)/lib/libxenchannel.so.$(VERSION)
 LIB_SONAME := libxenchannel.so.$(SOVERSION)
 LIB_LIBS   := $(call pkglibs,$(LIB_PKGS))
 
-LIBRARIES  += $(LIB_A) $(LIB_SO) $(OUT)/lib/xenchannel.pc
+LIBRARIES  += $(LIB_A) $(LIB_SO)
 INSTALL_HEADERS += libxl-channel/include/xenchannel.h \
                    libxl-channel/include/xenchannel_ring.h $(GEN_HEADERS)
 
@@ -21,18 +21,16 @@ $(LIB_SO): $(LIB_OBJS)
 	ln -sf $(@F) $(@D)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(@D)/libxenchannel.so
 
-$(OUT)/lib/xenchannel.pc: libxl-channel/xenchannel.pc.in Makefile
-	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
-	    -e 's|@REQUIRES@|$(LIB_PKGS)|' $< > $@
-
+# xenchannel.pc is written at install time: it holds the install paths.
 define INSTALL_LIB
 	install -m 0644 $(LIB_A) $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(LIB_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(LIB_SO)) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libxenchannel.so
-	install -m 0644 $(OUT)/lib/xenchannel.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
+	    -e 's|@REQUIRES@|$(LIB_PKGS)|' libxl-channel/xenchannel.pc.in \
+	    > $(DESTDIR)$(LIBDIR)/pkgconfig/xenchannel.pc
 
 endef
 INSTALL_EXTRA += $(INSTALL_LIB)
