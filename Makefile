@@ -86,6 +86,9 @@ $(OUT)/obj/gen/%.o: $(OUT)/gen/%.c | $(GENERATED)
 
 -include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)
 
+# Keep objects that pattern rules chain through, so nothing relinks needlessly.
+.SECONDARY:
+
 # Lint runs as one of the tests (tests/lint.sh) so that its result is part of
 # the summary line and a lint finding does not hide test results. The
 # sanitizer build lints nothing new, so it skips it.
