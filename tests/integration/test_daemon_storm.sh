@@ -41,11 +41,19 @@ while len(got) < len(want):
 assert got == want, got
 PY
 ok "its real output arrives"
-grep -q "$(be_path "$dom" 1): event storm from the guest, throttled" \
-    "$tmp/xenchanneld.err"
-ok "the storm was throttled and logged"
-[ "$(grep -c "event storm" "$tmp/xenchanneld.err")" = 1 ]
-ok "logged once for the whole storm"
+# Whether 1 s of notifications reaches the threshold (30 empty events in
+# 200 ms) depends on how fast the daemon runs: under ASan on a loaded
+# machine it may not, so the sanitizer build checks only that the storm
+# does no harm.
+if [ "${XCH_SANITIZE:-0}" = 1 ]; then
+    echo "# sanitizer build: throttling not checked (rates too distorted)"
+else
+    grep -q "$(be_path "$dom" 1): event storm from the guest, throttled" \
+        "$tmp/xenchanneld.err"
+    ok "the storm was throttled and logged"
+    [ "$(grep -c "event storm" "$tmp/xenchanneld.err")" = 1 ]
+    ok "logged once for the whole storm"
+fi
 "$xt" stream --connect "$tmp/calm.sock" --send-seed 1 --send 65536 \
     --recv-seed 2 --recv 65536 2>"$tmp/host.err" &
 hp=$!
