@@ -33,11 +33,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' TERM INT # so that cleanup runs on a timeout too
 
+# Both run CMD in place of their subshell (exec), so that a watcher
+# started in the background is a direct child of the background job.
 dom0() { # DIR CMD... : run as dom0 of testbed DIR
     (
         eval "$("$xenhost" env "$1")"
         shift
-        "$@"
+        exec "$@"
     )
 }
 
@@ -45,7 +47,7 @@ as_guest() { # DIR D CMD... : run as guest D of testbed DIR
     (
         eval "$("$xenhost" guest-env "$1" "$2")"
         shift 2
-        "$@"
+        exec "$@"
     )
 }
 
@@ -71,6 +73,8 @@ watch_next() { # the next event's path
 }
 
 watch_stop() {
+    # $! is the background function's shell; the watcher is its child.
+    pkill -P "$watcher" 2>/dev/null
     kill "$watcher" 2>/dev/null
     wait "$watcher" 2>/dev/null
     exec 3<&-
