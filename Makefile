@@ -2,6 +2,8 @@
 #
 #   make                 build everything into $(BUILD)/
 #   make check           build, lint and run every test (SANITIZE=1: ASan+UBSan)
+#   make check-stress    both builds' checks STRESS_RUNS times (5) beside two
+#                        busy processes
 #   make demo            the README's demo
 #   make bench           benchmarks (figures, never assertions)
 #   make fuzz            each fuzz target for a bounded time
@@ -64,7 +66,9 @@ GENERATED  :=
 INSTALL_HEADERS :=
 LINT_C     := $(shell find idl libxl-channel backend xl-cmd udev tests -name "*.[ch]" 2>/dev/null | sort)
 
-.PHONY: all check lint deps demo bench fuzz install clean format
+STRESS_RUNS ?= 5
+
+.PHONY: all check check-stress lint deps demo bench fuzz install clean format
 all:
 
 # The generated types first: the library's object list needs GEN_OBJS.
@@ -96,6 +100,9 @@ LINT_TEST := $(if $(filter 1,$(SANITIZE)),,tests/lint.sh)
 check: all $(filter-out %.sh,$(TESTS)) $(TEST_DEPS)
 	@XCH_SRC=$(CURDIR) XCH_OUT=$(abspath $(OUT)) XCH_BUILD=$(BUILD) \
 	    XCH_SANITIZE=$(SANITIZE) tests/run-tests $(LINT_TEST) $(TESTS)
+
+check-stress:
+	@XCH_BUILD=$(BUILD) tests/check-stress $(STRESS_RUNS)
 
 demo: all $(TEST_DEPS)
 	@XCH_SRC=$(CURDIR) XCH_OUT=$(abspath $(OUT)) tools/demo
