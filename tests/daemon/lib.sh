@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034 # variables for the sourcing tests
-# Shared by tests/integration/test_daemon_*.sh (sourced): TAP output, a
-# private simulated host, xenchanneld and guest simulators under the
+# Shared by tests/integration/test_daemon_*.sh (sourced): TAP output
+# (tests/lib/tap.sh), a private simulated host, xenchanneld and guest simulators under the
 # testbed's preload, and waits on real conditions (no sleeps).
 #
 # After sourcing: $out $src $tmp $host $xl $xt (xcd-test) $ctl (control
@@ -9,6 +9,7 @@
 set -u
 out=${XCH_OUT:?XCH_OUT not set}
 src=${XCH_SRC:?XCH_SRC not set}
+. "$src/tests/lib/tap.sh"
 xenhost=$out/testbed/xenhost
 xl=$out/bin/xl-channel
 xt=$out/bin/xcd-test
@@ -18,83 +19,35 @@ tmp=$(mktemp -d)
 host=$tmp/host
 ctl=$tmp/control.sock
 mkdir -p "$host"
-n=0
-failed=0
 xcd_pid=
 dt_pids=()
 export XENCHANNELD_CONTROL=$ctl
 
+# Guests stop before the daemon: a guest shutting down closes its channels
+# and waits for the backend's answer, which a stopped daemon never gives.
 # shellcheck disable=SC2317 # called by the EXIT trap
 dt_cleanup() {
     local pid
-    [ -n "$xcd_pid" ] && kill "$xcd_pid" 2>/dev/null && wait "$xcd_pid"
     for pid in "${dt_pids[@]}"; do
         kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
+    [ -n "$xcd_pid" ] && kill "$xcd_pid" 2>/dev/null && wait "$xcd_pid"
     "$xenhost" stop "$host" 2>/dev/null
     [ -n "${XCD_KEEP:-}" ] || rm -rf "$tmp"
 }
 trap dt_cleanup EXIT
 
-ok() { # DESCRIPTION: the last command's status
-    local rc=$?
-    n=$((n + 1))
-    if [ $rc -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        failed=1
-    fi
-    return 0
-}
-
-show_logs() {
+tap_logs() {
     local f
     for f in "$tmp"/*.err "$host"/xenstored.log; do
         [ -f "$f" ] && tail -n 40 "$f" | sed "s|^|# $(basename "$f"): |"
     done
 }
 
-bail() {
-    echo "not ok $((n + 1)) - $1"
-    show_logs
-    exit 1
-}
-
-dt_done() {
-    [ $failed -eq 0 ] || show_logs
-    echo "1..$n"
-    exit $failed
-}
+dt_done() { tap_done; }
 
 dt_start() {
     eval "$("$xenhost" start "$host")" || bail "testbed starts"
-}
-
-# Reads lines from fd $1 until one equals $2 (bounded).
-wait_line() {
-    local line
-    while IFS= read -r -t 60 line <&"$1"; do
-        [ "$line" = "$2" ] && return 0
-    done
-    echo "# no line '$2' on fd $1"
-    return 1
-}
-
-# Reads lines from fd $1 until each of the other arguments was seen, in
-# any order (bounded).
-wait_lines() {
-    local fd=$1 line i
-    shift
-    local -a want=("$@")
-    while [ ${#want[@]} -gt 0 ] && IFS= read -r -t 60 line <&"$fd"; do
-        for i in "${!want[@]}"; do
-            [ "$line" = "${want[$i]}" ] && unset "want[$i]"
-        done
-    done
-    [ ${#want[@]} -eq 0 ] && return 0
-    echo "# not seen on fd $fd: ${want[*]}"
-    return 1
 }
 
 # Starts xenchanneld in the foreground under the preload; $xcd_pid. Waits for its readiness through $NOTIFY_SOCKET.

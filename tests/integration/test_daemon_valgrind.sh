@@ -56,5 +56,5 @@ ok "valgrind: no errors"
 grep -q "definitely lost: 0 bytes\|no leaks are possible" "$tmp/valgrind.err" &&
     ! grep -q "indirectly lost: [1-9]" "$tmp/valgrind.err"
 ok "valgrind: nothing definitely or indirectly lost"
-[ $failed -eq 0 ] || sed 's/^/# /' "$tmp/valgrind.err" | tail -n 60
+[ $tap_failed -eq 0 ] || sed 's/^/# /' "$tmp/valgrind.err" | tail -n 60
 dt_done

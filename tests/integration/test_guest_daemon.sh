@@ -9,6 +9,7 @@
 set -u
 out=${XCH_OUT:?XCH_OUT not set}
 src=${XCH_SRC:?XCH_SRC not set}
+. "$src/tests/lib/tap.sh"
 xenhost=$out/testbed/xenhost
 client=$src/tests/guest/chanclient.py
 
@@ -18,8 +19,6 @@ chans=$tmp/channels
 mkdir -p "$host" "$chans"
 gs_pid=
 d_pid=
-n=0
-failed=0
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
@@ -30,35 +29,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-    local rc=$?
-    n=$((n + 1))
-    if [ $rc -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        failed=1
-    fi
-    return 0
-}
 
-bail() {
-    echo "not ok $((n + 1)) - $1"
+tap_logs() {
     for f in "$tmp"/*.err; do
         [ -f "$f" ] && sed "s|^|# $(basename "$f"): |" "$f"
     done
-    exit 1
 }
 
-wait_line() { # FD LINE
-    local line
-    while IFS= read -r -t 60 line <&"$1"; do
-        echo "# <$1> $line"
-        [ "$line" = "$2" ] && return 0
-    done
-    echo "# no line '$2' on fd $1"
-    return 1
-}
 
 # Waits until a xenstore node holds a value: check, else wait for the
 # watch to fire (its first event is the registration's; the bound only
@@ -176,4 +153,4 @@ kill "$d_pid"
 wait "$d_pid"
 ok "daemon exits cleanly"
 d_pid=
-exit $failed
+tap_done

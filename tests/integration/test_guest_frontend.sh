@@ -7,6 +7,7 @@
 set -u
 out=${XCH_OUT:?XCH_OUT not set}
 src=${XCH_SRC:?XCH_SRC not set}
+. "$src/tests/lib/tap.sh"
 xenhost=$out/testbed/xenhost
 client=$src/tests/guest/chanclient.py
 
@@ -16,8 +17,6 @@ chans=$tmp/channels
 mkdir -p "$host" "$chans"
 gs_pid=
 eb_pid=
-n=0
-failed=0
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
@@ -28,37 +27,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { # DESCRIPTION: the last command's status
-    local rc=$?
-    n=$((n + 1))
-    if [ $rc -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        failed=1
-    fi
-    return 0
-}
 
-bail() {
-    echo "not ok $((n + 1)) - $1"
+tap_logs() {
     for f in "$tmp"/*.err "$host"/xenstored.log; do
         [ -f "$f" ] && sed "s|^|# $(basename "$f"): |" "$f"
     done
-    exit 1
 }
 
-# Reads lines from fd $1 until one equals $2 (bounded: a hung program
-# fails the test rather than hanging it).
-wait_line() {
-    local line
-    while IFS= read -r -t 60 line <&"$1"; do
-        echo "# <$1> $line"
-        [ "$line" = "$2" ] && return 0
-    done
-    echo "# no line '$2' on fd $1"
-    return 1
-}
 
 eval "$("$xenhost" start "$host")" || bail "testbed starts"
 dom=$("$xenhost" domain-create "$host" guest1) || bail "guest created"
@@ -224,4 +199,4 @@ kill "$eb_pid"
 wait "$eb_pid"
 ok "echo backend exits cleanly on SIGTERM"
 eb_pid=
-exit $failed
+tap_done

@@ -34,12 +34,10 @@ before=$(dump_all)
     "$xl" attach guest1 "name=org.test.b,connection=pty" &&
     "$xl" attach guest1 "name=org.test.c,connection=socket,path=$tmp/c.sock" ||
     bail "three channels attached"
-for name in a b c; do
-    wait_line 4 "connected org.test.$name" || bail "channel $name connects"
-done
-for devid in 1 2 3; do
-    wait_line 3 "connected $dom/$devid" || bail "backend connects $devid"
-done
+# The three connect in any order: nothing orders one device's handshake
+# after another's.
+wait_lines 4 "connected org.test."{a,b,c} || bail "the channels connect"
+wait_lines 3 "connected $dom/"{1,2,3} || bail "the backend connects them"
 ok "three attached channels connect (guest and backend)"
 
 gone() { # DEVID: FE, BE and LX are all gone

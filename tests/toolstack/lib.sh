@@ -8,6 +8,7 @@
 set -u
 out=${XCH_OUT:?XCH_OUT not set}
 src=${XCH_SRC:?XCH_SRC not set}
+. "$src/tests/lib/tap.sh"
 xenhost=$out/testbed/xenhost
 xl=$out/bin/xl-channel
 data=$src/tests/data/toolstack
@@ -15,50 +16,27 @@ data=$src/tests/data/toolstack
 tmp=$(mktemp -d)
 host=$tmp/host
 mkdir -p "$host"
-n=0
-failed=0
 ts_pids=()
 
 # shellcheck disable=SC2317 # called by the EXIT trap
 ts_cleanup() {
-    local pid
-    for pid in "${ts_pids[@]}"; do
-        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    local i
+    # The last started first: guests before the backends they wait for.
+    for ((i = ${#ts_pids[@]} - 1; i >= 0; i--)); do
+        kill "${ts_pids[$i]}" 2>/dev/null && wait "${ts_pids[$i]}" 2>/dev/null
     done
     "$xenhost" stop "$host" 2>/dev/null
     rm -rf "$tmp"
 }
 trap ts_cleanup EXIT
 
-ok() { # DESCRIPTION: the last command's status
-    local rc=$?
-    n=$((n + 1))
-    if [ $rc -eq 0 ]; then
-        echo "ok $n - $1"
-    else
-        echo "not ok $n - $1"
-        failed=1
-    fi
-    return 0
-}
-
-bail() {
-    echo "not ok $((n + 1)) - $1"
+tap_logs() {
     for f in "$tmp"/*.err "$host"/xenstored.log; do
         [ -f "$f" ] && sed "s|^|# $(basename "$f"): |" "$f"
     done
-    exit 1
 }
 
-ts_done() {
-    echo "1..$n"
-    exit $failed
-}
-
-# Shows a file in the TAP output (as comments).
-show() {
-    sed "s|^|# |" "$@"
-}
+ts_done() { tap_done; }
 
 # Starts the testbed; dom0's environment stays exported.
 ts_start() {
@@ -82,14 +60,3 @@ expected() { # FILE D B N NAME [PATH]
         -e "s|@PATH@|${6:-}|g" "$1" | sort
 }
 
-# Reads lines from fd $1 until one equals $2 (bounded: a hung program
-# fails the test rather than hanging it).
-wait_line() {
-    local line
-    while IFS= read -r -t 60 line <&"$1"; do
-        echo "# <$1> $line"
-        [ "$line" = "$2" ] && return 0
-    done
-    echo "# no line '$2' on fd $1"
-    return 1
-}
