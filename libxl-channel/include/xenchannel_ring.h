@@ -7,14 +7,19 @@
  * indices run freely over 32 bits and are masked with size-1 when used.
  *
  * The peer can change the page at any moment and may be hostile. Each
- * operation therefore reads each shared index exactly once, checks that
- * `prod - cons` is at most the ring's size (otherwise the ring is corrupt:
- * XCH_ERROR_RING_CORRUPT, nothing is copied and no index is written), and
- * never uses the indices beyond that check except masked. The barriers
- * are those of Linux's hvc_xen and of xenconsoled: a full barrier after
- * reading the indices, a full barrier after reading the data and before
- * publishing a consumer index, a write barrier after writing the data and
- * before publishing a producer index.
+ * side keeps the two indices it owns (its consumer index of the direction
+ * it reads, its producer index of the direction it writes) in private
+ * memory, read from the page once, at attach, and afterwards only
+ * published there: a peer that rewrites them on the page misleads nobody
+ * (as Linux's netback keeps its own ring indices). Each operation reads
+ * the peer's index exactly once, checks that `prod - cons` is at most the
+ * ring's size (otherwise the ring is corrupt: XCH_ERROR_RING_CORRUPT,
+ * nothing is copied and no index is written), and uses the indices only
+ * masked beyond that check. The barriers are those of Linux's hvc_xen and
+ * of xenconsoled: a full barrier after reading the peer's index, a full
+ * barrier after reading the data and before publishing a consumer index,
+ * a write barrier after writing the data and before publishing a producer
+ * index.
  *
  * Notification is the caller's job: after a call that moved bytes (a
  * positive result, or a non-zero xch_ring_consume/xch_ring_commit), notify
@@ -22,9 +27,8 @@
  * published when the call returns. Calls that moved nothing need no
  * notification.
  *
- * The ring code keeps no state besides the page pointer and the side: two
- * xch_ring values attached to the same page with different sides talk to
- * each other. One side must not be used by two threads at once.
+ * Two xch_ring values attached to the same page with different sides talk
+ * to each other. One side must not be used by two threads at once.
  */
 #ifndef XENCHANNEL_RING_H
 #define XENCHANNEL_RING_H
@@ -52,10 +56,17 @@ typedef enum xch_ring_side {
 typedef struct xch_ring {
     struct xencons_interface *intf;
     xch_ring_side side;
+    /* Private to ring.c: the indices this side owns, and how far the
+     * peer had consumed what this side produced when last looked at. */
+    XENCONS_RING_IDX rx_cons;
+    XENCONS_RING_IDX tx_prod;
+    XENCONS_RING_IDX tx_cons_seen;
 } xch_ring;
 
 /* Use `page` (one page, at least sizeof(struct xencons_interface) bytes)
- * as a ring seen from `side`. Does not touch the page. */
+ * as a ring seen from `side`, taking this side's own indices from the
+ * page as they are now (a ring adopted from an earlier user goes on where
+ * it stopped); nothing is written. */
 void xch_ring_attach(xch_ring *r, void *page, xch_ring_side side);
 
 /* Bytes waiting to be read by this side, in *avail. 0, or
@@ -93,6 +104,12 @@ ssize_t xch_ring_peek(const xch_ring *r, struct iovec iov[2], int *niov);
 int xch_ring_consume(xch_ring *r, size_t n);
 ssize_t xch_ring_reserve(const xch_ring *r, struct iovec iov[2], int *niov);
 int xch_ring_commit(xch_ring *r, size_t n);
+
+/* How many bytes the peer consumed, since the last call, of what this side
+ * wrote: in *freed. Only a consumer index that moved forward past every
+ * earlier one counts, so a peer moving its index back and forth makes no
+ * room that is not real. 0, or XCH_ERROR_RING_CORRUPT. */
+int xch_ring_tx_freed(xch_ring *r, size_t *freed);
 
 #ifdef __cplusplus
 }

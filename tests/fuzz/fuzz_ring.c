@@ -7,8 +7,9 @@
  * target checks what the ring code promises: it touches only the one page
  * (ASan guards the allocation), a result never exceeds what was asked nor
  * the ring's size, a failed call changes nothing, a successful one moves
- * exactly one index by exactly its result, and the bytes copied are the
- * ones the indices designate.
+ * exactly one of its side's own indices by exactly its result and
+ * publishes it, an index of its own forged on the page changes nothing,
+ * and the bytes copied are the ones the indices designate.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -43,23 +44,30 @@ static uint32_t take(input *in, size_t nbytes)
     return v;
 }
 
+/* One direction as ring r sees it: the consumer and producer indices it
+ * works with (its own from r, the peer's from the page) and where its own
+ * one is published. */
 typedef struct dir_view {
     const char *data;
     uint32_t size;
     const XENCONS_RING_IDX *cons;
     const XENCONS_RING_IDX *prod;
+    const XENCONS_RING_IDX *pub;
 } dir_view;
 
-/* The direction `side` reads (rx) or writes (!rx). */
-static void view(const struct xencons_interface *intf, xch_ring_side side,
+/* The direction r reads (rx) or writes (!rx). */
+static void view(const struct xencons_interface *intf, const xch_ring *r,
                  int rx, dir_view *v)
 {
-    int out = (side == XCH_RING_BACKEND) == !!rx;
+    int out = (r->side == XCH_RING_BACKEND) == !!rx;
+    const XENCONS_RING_IDX *page_cons = out ? &intf->out_cons : &intf->in_cons;
+    const XENCONS_RING_IDX *page_prod = out ? &intf->out_prod : &intf->in_prod;
 
     v->data = out ? intf->out : intf->in;
     v->size = out ? sizeof(intf->out) : sizeof(intf->in);
-    v->cons = out ? &intf->out_cons : &intf->in_cons;
-    v->prod = out ? &intf->out_prod : &intf->in_prod;
+    v->cons = rx ? &r->rx_cons : page_cons;
+    v->prod = rx ? page_prod : &r->tx_prod;
+    v->pub = rx ? page_cons : page_prod;
 }
 
 /* Bytes from index idx on, as the ring lays them out. */
@@ -69,9 +77,13 @@ static void ring_bytes(const dir_view *v, uint32_t idx, size_t len, char *dst)
         dst[i] = v->data[(idx + i) & (v->size - 1)];
 }
 
-static void check_unchanged(const void *page, const void *before)
+/* A call that fails or only looks changes neither the page nor the
+ * ring's own indices. */
+static void check_unchanged(const void *page, const void *before,
+                            const xch_ring *r, const xch_ring *saved)
 {
     CHECK(memcmp(page, before, PAGE_SIZE) == 0);
+    CHECK(r->rx_cons == saved->rx_cons && r->tx_prod == saved->tx_prod);
 }
 
 static void check_iov(const struct xencons_interface *intf, const dir_view *v,
@@ -103,7 +115,7 @@ static void step(struct xencons_interface *intf, xch_ring *rings, input *in,
 {
     uint8_t op = (uint8_t)take(in, 1);
     xch_ring *r = &rings[op & 1];
-    xch_ring_side side = r->side;
+    xch_ring saved = *r;
     uint32_t len = take(in, 2) & 0x1fff; /* up to 8 KiB: more than a ring */
     dir_view rx, tx;
     struct iovec iov[2];
@@ -112,8 +124,8 @@ static void step(struct xencons_interface *intf, xch_ring *rings, input *in,
     size_t amount;
     uint32_t c, p;
 
-    view(intf, side, 1, &rx);
-    view(intf, side, 0, &tx);
+    view(intf, r, 1, &rx);
+    view(intf, r, 0, &tx);
     memcpy(before, intf, PAGE_SIZE);
     switch ((op >> 1) % 10) {
     case 0: /* the peer writes an index */
@@ -143,13 +155,14 @@ static void step(struct xencons_interface *intf, xch_ring *rings, input *in,
         n = xch_ring_read(r, buf, len);
         if (n < 0) {
             CHECK(n == XCH_ERROR_RING_CORRUPT && p - c > rx.size);
-            check_unchanged(intf, before);
+            check_unchanged(intf, before, r, &saved);
             break;
         }
         CHECK(p - c <= rx.size);
         CHECK((size_t)n <= len && (size_t)n <= rx.size);
         CHECK((uint32_t)n == (p - c < len ? p - c : len));
         CHECK(*rx.cons == c + (uint32_t)n && *rx.prod == p);
+        CHECK(n == 0 || *rx.pub == *rx.cons);
         ring_bytes(&rx, c, (size_t)n, expect);
         CHECK(memcmp(buf, expect, (size_t)n) == 0);
         break;
@@ -161,7 +174,7 @@ static void step(struct xencons_interface *intf, xch_ring *rings, input *in,
         n = xch_ring_write(r, buf, len);
         if (n < 0) {
             CHECK(n == XCH_ERROR_RING_CORRUPT && p - c > tx.size);
-            check_unchanged(intf, before);
+            check_unchanged(intf, before, r, &saved);
             break;
         }
         CHECK(p - c <= tx.size);
@@ -169,6 +182,7 @@ static void step(struct xencons_interface *intf, xch_ring *rings, input *in,
         CHECK((uint32_t)n ==
               (tx.size - (p - c) < len ? tx.size - (p - c) : len));
         CHECK(*tx.prod == p + (uint32_t)n && *tx.cons == c);
+        CHECK(n == 0 || *tx.pub == *tx.prod);
         ring_bytes(&tx, p, (size_t)n, expect);
         CHECK(memcmp(buf, expect, (size_t)n) == 0);
         break;
@@ -178,19 +192,25 @@ static void step(struct xencons_interface *intf, xch_ring *rings, input *in,
         p = *rx.prod;
         CHECK(rc == 0 ? amount == p - c && amount <= rx.size
                       : rc == XCH_ERROR_RING_CORRUPT && p - c > rx.size);
-        check_unchanged(intf, before);
+        check_unchanged(intf, before, r, &saved);
         rc = xch_ring_writable(r, &amount);
         c = *tx.cons;
         p = *tx.prod;
         CHECK(rc == 0 ? amount == tx.size - (p - c)
                       : rc == XCH_ERROR_RING_CORRUPT && p - c > tx.size);
-        check_unchanged(intf, before);
+        check_unchanged(intf, before, r, &saved);
+        /* Room the peer made: never more than what was in flight. */
+        rc = xch_ring_tx_freed(r, &amount);
+        CHECK(rc == 0 ? amount <= p - saved.tx_cons_seen
+                      : rc == XCH_ERROR_RING_CORRUPT && amount == 0);
+        CHECK(rc || amount == 0 || r->tx_cons_seen == c);
+        check_unchanged(intf, before, r, &saved);
         break;
     case 5:
         c = *rx.cons;
         p = *rx.prod;
         n = xch_ring_peek(r, iov, &niov);
-        check_unchanged(intf, before);
+        check_unchanged(intf, before, r, &saved);
         if (n < 0) {
             CHECK(n == XCH_ERROR_RING_CORRUPT && p - c > rx.size);
             break;
@@ -204,17 +224,18 @@ static void step(struct xencons_interface *intf, xch_ring *rings, input *in,
         rc = xch_ring_consume(r, len);
         if (rc < 0) {
             CHECK(len > rx.size || p - c > rx.size || len > p - c);
-            check_unchanged(intf, before);
+            check_unchanged(intf, before, r, &saved);
             break;
         }
         CHECK(len <= p - c && p - c <= rx.size);
         CHECK(*rx.cons == c + len && *rx.prod == p);
+        CHECK(len == 0 || *rx.pub == *rx.cons);
         break;
     case 7:
         c = *tx.cons;
         p = *tx.prod;
         n = xch_ring_reserve(r, iov, &niov);
-        check_unchanged(intf, before);
+        check_unchanged(intf, before, r, &saved);
         if (n < 0) {
             CHECK(n == XCH_ERROR_RING_CORRUPT && p - c > tx.size);
             break;
@@ -231,11 +252,12 @@ static void step(struct xencons_interface *intf, xch_ring *rings, input *in,
         rc = xch_ring_commit(r, len);
         if (rc < 0) {
             CHECK(len > tx.size || p - c > tx.size || len > tx.size - (p - c));
-            check_unchanged(intf, before);
+            check_unchanged(intf, before, r, &saved);
             break;
         }
         CHECK(p - c <= tx.size && len <= tx.size - (p - c));
         CHECK(*tx.prod == p + len && *tx.cons == c);
+        CHECK(len == 0 || *tx.pub == *tx.prod);
         break;
     default: /* both sides move as much as they can */
         n = xch_ring_write(&rings[0], buf, len);

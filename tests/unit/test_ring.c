@@ -48,6 +48,21 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Puts the page's indices as given and attaches both sides again: a ring
+ * taken over in that state (each side keeps its own indices privately,
+ * read from the page at attach). */
+static void set_indices(fixture *f, XENCONS_RING_IDX out_cons,
+                        XENCONS_RING_IDX out_prod, XENCONS_RING_IDX in_cons,
+                        XENCONS_RING_IDX in_prod)
+{
+    f->intf->out_cons = out_cons;
+    f->intf->out_prod = out_prod;
+    f->intf->in_cons = in_cons;
+    f->intf->in_prod = in_prod;
+    xch_ring_attach(&f->fe, f->intf, XCH_RING_FRONTEND);
+    xch_ring_attach(&f->be, f->intf, XCH_RING_BACKEND);
+}
+
 static void fill_pattern(unsigned char *buf, size_t len, unsigned seed)
 {
     size_t i;
@@ -143,8 +158,7 @@ static void test_ring_partial_write_fills_room(void **state)
     size_t n;
 
     fill_pattern(data, sizeof(data), 11);
-    f->intf->out_cons = 500;
-    f->intf->out_prod = 500 + 2000;
+    set_indices(f, 500, 500 + 2000, 0, 0);
     assert_int_equal(xch_ring_writable(&f->fe, &n), 0);
     assert_int_equal(n, 48);
     assert_int_equal(xch_ring_write(&f->fe, data, sizeof(data)), 48);
@@ -176,8 +190,7 @@ static void test_ring_wraps_at_2_32(void **state)
     size_t n;
 
     fill_pattern(data, sizeof(data), 17);
-    f->intf->out_cons = start;
-    f->intf->out_prod = start;
+    set_indices(f, start, start, 0, 0);
     assert_int_equal(xch_ring_writable(&f->fe, &n), 0);
     assert_int_equal(n, 2048);
     assert_int_equal(xch_ring_write(&f->fe, data, sizeof(data)), 1500);
@@ -190,8 +203,8 @@ static void test_ring_wraps_at_2_32(void **state)
     assert_int_equal(f->intf->out_cons, (uint32_t)(start + 1500));
 
     /* Same on `in`, the index wrapping in the middle of a full ring. */
-    f->intf->in_cons = UINT32_MAX - 10;
-    f->intf->in_prod = UINT32_MAX - 10;
+    set_indices(f, f->intf->out_cons, f->intf->out_prod, UINT32_MAX - 10,
+                UINT32_MAX - 10);
     assert_int_equal(xch_ring_write(&f->be, data, sizeof(data)), 1024);
     assert_int_equal(f->intf->in_prod, 1013);
     assert_int_equal(xch_ring_read(&f->fe, got, sizeof(got)), 1024);
@@ -212,6 +225,8 @@ static void check_corrupt(fixture *f, XENCONS_RING_IDX *cons,
 
     *cons = c;
     *prod = p;
+    xch_ring_attach(&f->fe, f->intf, XCH_RING_FRONTEND);
+    xch_ring_attach(&f->be, f->intf, XCH_RING_BACKEND);
     memset(buf, 0xa5, sizeof(buf));
     memcpy(before, f->intf, PAGE_SIZE);
 
@@ -275,8 +290,7 @@ static void test_ring_corrupt_direction_spares_the_other(void **state)
     const char msg[] = "still fine";
     char got[sizeof(msg)];
 
-    f->intf->out_cons = 0;
-    f->intf->out_prod = 5000;
+    set_indices(f, 0, 5000, 0, 0);
     assert_int_equal(xch_ring_write(&f->be, msg, sizeof(msg)), sizeof(msg));
     assert_int_equal(xch_ring_read(&f->fe, got, sizeof(got)), sizeof(msg));
     assert_memory_equal(got, msg, sizeof(msg));
@@ -287,8 +301,7 @@ static void test_ring_exactly_full_is_valid(void **state)
     fixture *f = *state;
     size_t n;
 
-    f->intf->out_cons = UINT32_MAX - 5;
-    f->intf->out_prod = f->intf->out_cons + 2048;
+    set_indices(f, UINT32_MAX - 5, UINT32_MAX - 5 + 2048, 0, 0);
     assert_int_equal(xch_ring_readable(&f->be, &n), 0);
     assert_int_equal(n, 2048);
     assert_int_equal(xch_ring_writable(&f->fe, &n), 0);
@@ -303,8 +316,7 @@ static void test_ring_peek_gives_wrapped_segments(void **state)
     int niov;
 
     fill_pattern(data, sizeof(data), 23);
-    f->intf->out_cons = 2048 * 5 - 100;
-    f->intf->out_prod = f->intf->out_cons;
+    set_indices(f, 2048 * 5 - 100, 2048 * 5 - 100, 0, 0);
     assert_int_equal(xch_ring_write(&f->fe, data, sizeof(data)), 300);
     assert_int_equal(xch_ring_peek(&f->be, iov, &niov), 300);
     assert_int_equal(niov, 2);
@@ -337,8 +349,7 @@ static void test_ring_reserve_commit(void **state)
     char got[1024];
     int niov;
 
-    f->intf->in_cons = 1000;
-    f->intf->in_prod = 1000;
+    set_indices(f, 0, 0, 1000, 1000);
     assert_int_equal(xch_ring_reserve(&f->be, iov, &niov), 1024);
     assert_int_equal(niov, 2);
     assert_ptr_equal(iov[0].iov_base, f->intf->in + 1000);
@@ -356,15 +367,65 @@ static void test_ring_reserve_commit(void **state)
     assert_memory_equal(got, "abcdefghijklmnopqrstuvwxyz", 26);
 
     /* Committing more than the room is refused. */
-    f->intf->in_cons = 0;
-    f->intf->in_prod = 1000;
+    set_indices(f, 0, 0, 0, 1000);
     assert_int_equal(xch_ring_reserve(&f->be, iov, &niov), 24);
     assert_int_equal(niov, 1);
     assert_int_equal(xch_ring_commit(&f->be, 25), XCH_ERROR_RING_CORRUPT);
     assert_int_equal(f->intf->in_prod, 1000);
-    f->intf->in_prod = 1024;
+    assert_int_equal(xch_ring_commit(&f->be, 24), 0);
     assert_int_equal(xch_ring_reserve(&f->be, iov, &niov), 0);
     assert_int_equal(niov, 0);
+}
+
+/* The guest rewrites the backend's own indices on the page: the backend
+ * goes on from its private copies, and its next publication puts its own
+ * values back. */
+static void test_ring_peer_rewriting_our_index_is_ignored(void **state)
+{
+    fixture *f = *state;
+    unsigned char data[100], got[100];
+    size_t n;
+
+    fill_pattern(data, sizeof(data), 31);
+    assert_int_equal(xch_ring_write(&f->fe, data, sizeof(data)), 100);
+    f->intf->out_cons = 12345; /* the backend's index, forged */
+    f->intf->in_prod = 999999; /* likewise */
+    assert_int_equal(xch_ring_readable(&f->be, &n), 0);
+    assert_int_equal(n, 100);
+    assert_int_equal(xch_ring_writable(&f->be, &n), 0);
+    assert_int_equal(n, 1024);
+    assert_int_equal(xch_ring_read(&f->be, got, sizeof(got)), 100);
+    assert_memory_equal(got, data, sizeof(data));
+    assert_int_equal(f->intf->out_cons, 100);
+}
+
+/* Room the guest makes in `in` counts once: moving its consumer index
+ * back and forth is no progress. */
+static void test_ring_tx_freed_counts_only_forward_progress(void **state)
+{
+    fixture *f = *state;
+    unsigned char data[100], got[100];
+    size_t freed = 1;
+
+    fill_pattern(data, sizeof(data), 37);
+    assert_int_equal(xch_ring_tx_freed(&f->be, &freed), 0);
+    assert_int_equal(freed, 0);
+    assert_int_equal(xch_ring_write(&f->be, data, sizeof(data)), 100);
+    assert_int_equal(xch_ring_read(&f->fe, got, 40), 40);
+    assert_int_equal(xch_ring_tx_freed(&f->be, &freed), 0);
+    assert_int_equal(freed, 40);
+    f->intf->in_cons = 10; /* back */
+    assert_int_equal(xch_ring_tx_freed(&f->be, &freed), 0);
+    assert_int_equal(freed, 0);
+    f->intf->in_cons = 40; /* forth, to where it was */
+    assert_int_equal(xch_ring_tx_freed(&f->be, &freed), 0);
+    assert_int_equal(freed, 0);
+    f->intf->in_cons = 60;
+    assert_int_equal(xch_ring_tx_freed(&f->be, &freed), 0);
+    assert_int_equal(freed, 20);
+    f->intf->in_cons = 101; /* past what was produced */
+    assert_int_equal(xch_ring_tx_freed(&f->be, &freed), XCH_ERROR_RING_CORRUPT);
+    assert_int_equal(freed, 0);
 }
 
 static void test_ring_long_stream_both_ways(void **state)
@@ -420,6 +481,8 @@ int main(void)
         T(test_ring_exactly_full_is_valid),
         T(test_ring_peek_gives_wrapped_segments),
         T(test_ring_reserve_commit),
+        T(test_ring_peer_rewriting_our_index_is_ignored),
+        T(test_ring_tx_freed_counts_only_forward_progress),
         T(test_ring_long_stream_both_ways),
 #undef T
     };
