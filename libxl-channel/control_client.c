@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <yajl/yajl_tree.h>
@@ -25,14 +24,6 @@ const char *xch_control_path(void)
     const char *env = getenv(XCH_CONTROL_PATH_ENV);
 
     return env && *env ? env : XCH_CONTROL_PATH_DEFAULT;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Connects to the daemon; XCH_ERROR_NOTFOUND when nobody listens. */
@@ -66,7 +57,7 @@ static int control_connect(const char *path, int *fd_r, char **errmsg)
 static int control_exchange(int fd, const char *request, char **reply_r,
                             char **errmsg)
 {
-    long long deadline = now_ms() + XCH_CONTROL_TIMEOUT_MS;
+    long long deadline = (long long)xch__now_ms() + XCH_CONTROL_TIMEOUT_MS;
     size_t len = strlen(request), done = 0, cap = 0, used = 0;
     char *buf = NULL, *nl = NULL;
     struct pollfd pfd = {.fd = fd};
@@ -75,7 +66,7 @@ static int control_exchange(int fd, const char *request, char **reply_r,
 
     *reply_r = NULL;
     while (!nl) {
-        long long left = deadline - now_ms();
+        long long left = deadline - (long long)xch__now_ms();
 
         if (left <= 0) {
             rc = xch__error(errmsg, XCH_ERROR_TIMEDOUT,

@@ -1,12 +1,9 @@
 /*
- * ctx.c - the toolstack context (one xenstore connection, no global
- * state) and the small helpers every toolstack file uses.
+ * ctx.c - the toolstack context: one xenstore connection, no global
+ * state.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "internal.h"
 
@@ -59,53 +56,4 @@ void xch_ctx_free(xch_ctx *ctx)
 unsigned long xch_ctx_txn_retries(const xch_ctx *ctx)
 {
     return ctx->retries;
-}
-
-int xch__parse_ulong(const char *s, unsigned long max, unsigned long *out)
-{
-    unsigned long v = 0;
-    const char *p;
-
-    if (!s || !*s || (s[0] == '0' && s[1]))
-        return XCH_ERROR_INVAL;
-    for (p = s; *p; p++) {
-        unsigned digit;
-
-        if (*p < '0' || *p > '9')
-            return XCH_ERROR_INVAL;
-        digit = (unsigned)(*p - '0');
-        if (digit > max || v > (max - digit) / 10)
-            return XCH_ERROR_INVAL;
-        v = v * 10 + digit;
-    }
-    *out = v;
-    return 0;
-}
-
-char *xch__sprintf(const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-    int r;
-
-    va_start(ap, fmt);
-    r = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    return r < 0 ? NULL : s;
-}
-
-int xch__error(char **errmsg, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    char *s;
-    int r;
-
-    if (!errmsg)
-        return rc;
-    va_start(ap, fmt);
-    r = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    free(*errmsg);
-    *errmsg = r < 0 ? NULL : s;
-    return rc;
 }

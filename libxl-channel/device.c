@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -74,7 +73,8 @@ int xch__backend_path_domid(const char *be, uint32_t *domid)
 struct add_state {
     uint32_t domid, backend;
     const xch_device_channel *chan;
-    int devid; /* chosen, valid after commit */
+    uint64_t limit; /* 0: the backend's default */
+    int devid;      /* chosen, valid after commit */
     char *errmsg;
 };
 
@@ -191,7 +191,8 @@ struct kv {
     const char *val;
 };
 
-/* Writes each pair under dir; with perms, also sets each key's perms. */
+/* Writes each pair under dir (a NULL value: a key this device does not
+ * have); with perms, also sets each key's perms. */
 static int write_keys(xch_ctx *ctx, xs_transaction_t t, const char *dir,
                       const struct kv *kvs, size_t num,
                       struct xs_permissions *perms, unsigned num_perms)
@@ -201,6 +202,8 @@ static int write_keys(xch_ctx *ctx, xs_transaction_t t, const char *dir,
     int rc = 0;
 
     for (i = 0; i < num && !rc; i++) {
+        if (!kvs[i].val)
+            continue; /* a key this device does not have */
         free(path);
         path = xch__sprintf("%s/%s", dir, kvs[i].key);
         if (!path)
@@ -263,7 +266,9 @@ static int add_write(xch_ctx *ctx, xs_transaction_t t, struct add_state *st)
     lx = xch__lx_path(st->domid, st->devid);
     domid_s = xch__sprintf("%u", st->domid);
     backend_s = xch__sprintf("%u", st->backend);
-    limit = xch__sprintf("%d", XCH_CHANNEL_LIMIT);
+    limit = xch__sprintf("%llu", (unsigned long long)(st->limit
+                                                         ? st->limit
+                                                         : XCH_CHANNEL_LIMIT));
     output = socket ? xch__sprintf("chardev:libxl-channel%d", st->devid)
                     : strdup("pty");
     if (!fe || !be || !lx || !domid_s || !backend_s || !limit || !output) {
@@ -290,9 +295,9 @@ static int add_write(xch_ctx *ctx, xs_transaction_t t, struct add_state *st)
             {"protocol", CONSOLE_PROTOCOL},
             {"name", chan->name},
             {"connection", socket ? "socket" : "pty"},
+            {"limit", st->limit ? limit : NULL},
             {"path", socket ? chan->u.socket.path : NULL}};
-        /* `path` (last) only for a socket. */
-        size_t num_be = ARRAY_SIZE(be_keys) - (socket ? 0 : 1);
+        size_t num_be = ARRAY_SIZE(be_keys);
         const struct kv lx_keys[] = {{"backend", be}};
 
         rc = xch__xs_mkdir_perms(ctx, t, fe, fe_perms, ARRAY_SIZE(fe_perms));
@@ -367,7 +372,8 @@ static int add_body(xch_ctx *ctx, xs_transaction_t t, void *arg)
 
 /* Checks what the spec parser checks too: the library may be called with
  * a channel built by other code. */
-static int add_check(const xch_device_channel *chan, char **errmsg)
+static int add_check(const xch_device_channel *chan,
+                     const xch_channel_options *opts, char **errmsg)
 {
     char *why = NULL;
     int rc;
@@ -403,6 +409,13 @@ static int add_check(const xch_device_channel *chan, char **errmsg)
                         "devid %d is out of range 1-%d (0 is the primary "
                         "console)",
                         chan->devid, XCH_CHANNEL_DEVID_MAX);
+    else if (opts && opts->limit &&
+             (opts->limit < XCH_CHANNEL_LIMIT_MIN ||
+              opts->limit > XCH_CHANNEL_LIMIT_MAX))
+        rc = xch__error(errmsg, XCH_ERROR_INVAL,
+                        "channel '%s': limit %llu is out of range %lu-%lu",
+                        chan->name, (unsigned long long)opts->limit,
+                        XCH_CHANNEL_LIMIT_MIN, XCH_CHANNEL_LIMIT_MAX);
 
 out:
     if (why)
@@ -444,16 +457,17 @@ static int add_backend(xch_ctx *ctx, const xch_device_channel *chan,
 }
 
 int xch_channel_add(xch_ctx *ctx, uint32_t domid, xch_device_channel *chan,
-                    char **errmsg)
+                    const xch_channel_options *opts, char **errmsg)
 {
     struct add_state st = {.domid = domid, .chan = chan, .devid = -1};
     int rc;
 
     if (errmsg)
         *errmsg = NULL;
-    rc = add_check(chan, errmsg);
+    rc = add_check(chan, opts, errmsg);
     if (rc)
         goto out;
+    st.limit = opts ? opts->limit : 0;
     rc = add_backend(ctx, chan, &st.backend, errmsg);
     if (rc)
         goto out;
@@ -532,14 +546,6 @@ out:
     return rc;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Waits until path (BE state) reads 6 or disappears, or timeout_ms pass.
  * A connection of its own, so that the watch sees no one else's events.
@@ -547,7 +553,7 @@ static long long now_ms(void)
 static int wait_closed(const char *path, unsigned timeout_ms, bool *closed_r)
 {
     struct xs_handle *xsh = NULL;
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = (long long)xch__now_ms() + timeout_ms;
     char token[64];
     char **event;
     char *val = NULL;
@@ -588,7 +594,7 @@ static int wait_closed(const char *path, unsigned timeout_ms, bool *closed_r)
             rc = 0;
             goto out;
         }
-        left = deadline - now_ms();
+        left = deadline - (long long)xch__now_ms();
         if (left <= 0) {
             rc = 0;
             goto out;

@@ -1,13 +1,15 @@
 /*
- * internal.h - what the toolstack files of libxenchannel share and the
- * public header does not show: the context, the transaction runner, small
- * xenstore wrappers that turn errno into XCH_ERROR_* codes, strict number
- * parsing for values a guest may have written, and the device paths.
+ * internal.h - what the files of libxenchannel, and xenchanneld with them,
+ * share and the public header does not show: the context, the transaction
+ * runner, small xenstore wrappers that turn errno into XCH_ERROR_* codes,
+ * strict number parsing for values a guest may have written, the clock,
+ * and the device paths. Symbols are named xch__*.
  */
 #ifndef XCH_INTERNAL_H
 #define XCH_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <xenstore.h>
@@ -65,11 +67,24 @@ int xch__xs_mkdir_perms(xch_ctx *ctx, xs_transaction_t t, const char *path,
 /* Removes path and its subtree; a missing node is not an error. */
 int xch__xs_rm(xch_ctx *ctx, xs_transaction_t t, const char *path);
 
+/*
+ * Writes keys[i] = vals[i] (vals[i] NULL: removes the key) under dir, in
+ * one transaction that first reads dir (retried on EAGAIN): a device that
+ * was removed is never re-created by a late write. 0, XCH_ERROR_NOTFOUND
+ * when dir does not exist (nothing written), or an error code as above.
+ */
+int xch__xs_update(xch_ctx *ctx, const char *dir, const char *const *keys,
+                   const char *const *vals, size_t n);
+
 /* ---- values ------------------------------------------------------------ */
 
 /* Parses s as a plain decimal number (digits only, no sign, no leading
  * zero except "0", no white space) of at most max. 0 or XCH_ERROR_INVAL. */
 int xch__parse_ulong(const char *s, unsigned long max, unsigned long *out);
+
+/* A size: a plain decimal number as above, optionally followed by K or M
+ * (either case; 1024 and 1048576), of at most max bytes. */
+int xch__parse_size(const char *s, unsigned long max, unsigned long *out);
 
 /* asprintf that returns NULL instead of failing half-way. */
 char *xch__sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -78,6 +93,9 @@ char *xch__sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * the formatted message and returns rc. */
 int xch__error(char **errmsg, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+uint64_t xch__now_ms(void);
 
 /* ---- device paths (malloc'd, NULL when out of memory) ------------------ */
 char *xch__fe_path(uint32_t domid, int devid);

@@ -15,12 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xenchannel.h"
+#include "internal.h"
 
 enum spec_key {
     KEY_BACKEND,
     KEY_CONNECTION,
     KEY_DEVID,
+    KEY_LIMIT,
     KEY_NAME,
     KEY_PATH,
     KEY_COUNT
@@ -28,11 +29,11 @@ enum spec_key {
 
 static const char *const spec_key_names[KEY_COUNT] = {
     [KEY_BACKEND] = "backend", [KEY_CONNECTION] = "connection",
-    [KEY_DEVID] = "devid",     [KEY_NAME] = "name",
-    [KEY_PATH] = "path",
+    [KEY_DEVID] = "devid",     [KEY_LIMIT] = "limit",
+    [KEY_NAME] = "name",       [KEY_PATH] = "path",
 };
 
-#define VALID_KEYS "backend, connection, devid, name, path"
+#define VALID_KEYS "backend, connection, devid, limit, name, path"
 #define NAME_CHARS "A-Z a-z 0-9 . _ - : + @"
 
 /* Writes s to f in double quotes, escaping '"', '\\' and every byte that
@@ -297,10 +298,31 @@ static int spec_piece(char *piece, const char *values[KEY_COUNT], char **errmsg)
     return 0;
 }
 
-/* Checks the combination of keys and fills ch (initialised) from values. */
-static int spec_build(const char *spec, const char *const values[KEY_COUNT],
-                      xch_device_channel *ch, char **errmsg)
+int xch_channel_limit_parse(const char *s, uint64_t *limit_r, char **errmsg)
 {
+    unsigned long v;
+
+    if (errmsg)
+        *errmsg = NULL;
+    if (xch__parse_size(s, XCH_CHANNEL_LIMIT_MAX, &v))
+        return spec_error(errmsg,
+                          "limit %q is not a size in bytes (a number, "
+                          "optionally followed by K or M) of at most 1024M",
+                          s ? s : "");
+    if (v < XCH_CHANNEL_LIMIT_MIN)
+        return spec_error(errmsg, "limit %q is below the smallest, 4K",
+                          s);
+    *limit_r = v;
+    return 0;
+}
+
+/* Checks the combination of keys and fills ch (initialised) and opts
+ * (initialised, or NULL: then extension keys are refused) from values. */
+static int spec_build(const char *spec, const char *const values[KEY_COUNT],
+                      xch_device_channel *ch, xch_channel_options *opts,
+                      char **errmsg)
+{
+    uint64_t limit = 0;
     xch_channel_connection connection = XCH_CHANNEL_CONNECTION_UNKNOWN;
     int devid = -1;
     int k, rc;
@@ -341,6 +363,15 @@ static int spec_build(const char *spec, const char *const values[KEY_COUNT],
             return rc;
     }
 
+    if (values[KEY_LIMIT]) {
+        if (!opts)
+            return spec_error(errmsg, "limit= is not supported here");
+        rc = xch_channel_limit_parse(values[KEY_LIMIT], &limit, errmsg);
+        if (rc)
+            return rc;
+        opts->limit = limit;
+    }
+
     ch->devid = devid;
     ch->name = strdup(values[KEY_NAME]);
     if (!ch->name)
@@ -360,7 +391,7 @@ static int spec_build(const char *spec, const char *const values[KEY_COUNT],
 }
 
 int xch_channel_spec_parse(const char *spec, xch_device_channel *out,
-                           char **errmsg)
+                           xch_channel_options *opts, char **errmsg)
 {
     const char *values[KEY_COUNT] = {NULL};
     char *copy = NULL;
@@ -371,6 +402,10 @@ int xch_channel_spec_parse(const char *spec, xch_device_channel *out,
         *errmsg = NULL;
     xch_device_channel_dispose(out);
     xch_device_channel_init(out);
+    if (opts) {
+        xch_channel_options_dispose(opts);
+        xch_channel_options_init(opts);
+    }
 
     if (!spec) {
         rc = spec_error(errmsg, "no channel spec given");
@@ -389,12 +424,16 @@ int xch_channel_spec_parse(const char *spec, xch_device_channel *out,
         if (rc)
             goto out;
     }
-    rc = spec_build(spec, values, out, errmsg);
+    rc = spec_build(spec, values, out, opts, errmsg);
 
 out:
     if (rc) {
         xch_device_channel_dispose(out);
         xch_device_channel_init(out);
+        if (opts) {
+            xch_channel_options_dispose(opts);
+            xch_channel_options_init(opts);
+        }
     }
     free(copy);
     return rc;

@@ -116,3 +116,51 @@ int xch__xs_rm(xch_ctx *ctx, xs_transaction_t t, const char *path)
         return 0;
     return xs_errno_code(ctx);
 }
+
+struct update_args {
+    const char *dir;
+    const char *const *keys;
+    const char *const *vals;
+    size_t n;
+};
+
+static int update_body(xch_ctx *ctx, xs_transaction_t t, void *arg)
+{
+    const struct update_args *a = arg;
+    char *val = NULL, *path = NULL;
+    size_t i;
+    int rc;
+
+    rc = xch__xs_read(ctx, t, a->dir, &val);
+    if (rc)
+        goto out;
+    if (!val) {
+        rc = XCH_ERROR_NOTFOUND;
+        goto out;
+    }
+    for (i = 0; i < a->n; i++) {
+        path = xch__sprintf("%s/%s", a->dir, a->keys[i]);
+        if (!path) {
+            rc = XCH_ERROR_NOMEM;
+            goto out;
+        }
+        rc = a->vals[i] ? xch__xs_write(ctx, t, path, a->vals[i])
+                        : xch__xs_rm(ctx, t, path);
+        if (rc)
+            goto out;
+        free(path);
+        path = NULL;
+    }
+out:
+    free(path);
+    free(val);
+    return rc;
+}
+
+int xch__xs_update(xch_ctx *ctx, const char *dir, const char *const *keys,
+                   const char *const *vals, size_t n)
+{
+    struct update_args a = {dir, keys, vals, n};
+
+    return xch__txn_run(ctx, update_body, &a);
+}

@@ -26,7 +26,7 @@ const char cmd_apply_usage[] =
 
 /* Removes the first num channels, attached by this run, at once: their
  * backend has had no time to connect them. */
-static void rollback(xch_ctx *ctx, uint32_t domid, xch_device_channel *chans,
+static void rollback(xch_ctx *ctx, uint32_t domid, const xlch_spec *specs,
                      int num)
 {
     char *errmsg = NULL;
@@ -34,11 +34,12 @@ static void rollback(xch_ctx *ctx, uint32_t domid, xch_device_channel *chans,
 
     for (i = num - 1; i >= 0; i--) {
         int r =
-            xch_channel_remove(ctx, domid, chans[i].devid, true, 0, &errmsg);
+            xch_channel_remove(ctx, domid, specs[i].chan.devid, true, 0,
+                               &errmsg);
 
         if (r)
             error_msg("cannot remove channel '%s' (devid %d) again: %s",
-                      chans[i].name, chans[i].devid,
+                      specs[i].chan.name, specs[i].chan.devid,
                       errmsg ? errmsg : xch_error_to_string(r));
         free(errmsg);
         errmsg = NULL;
@@ -49,7 +50,7 @@ int cmd_apply(const struct xlch_command *cmd, int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    xch_device_channel *chans = NULL;
+    xlch_spec *specs = NULL;
     xch_ctx *ctx = NULL;
     char *errmsg = NULL;
     const char *domain, *file;
@@ -69,7 +70,7 @@ int cmd_apply(const struct xlch_command *cmd, int argc, char **argv)
     domain = argv[optind];
     file = argv[optind + 1];
 
-    if (config_read_channels(file, &chans, &num, &errmsg)) {
+    if (config_read_channels(file, &specs, &num, &errmsg)) {
         error_msg("%s", errmsg ? errmsg : "out of memory");
         rc = XLCH_EXIT_FAILURE;
         goto out;
@@ -79,14 +80,15 @@ int cmd_apply(const struct xlch_command *cmd, int argc, char **argv)
         goto out;
     }
     for (i = 0; i < num; i++) {
-        toolstack_warn_devid(&chans[i]);
-        r = xch_channel_add(ctx, domid, &chans[i], &errmsg);
+        toolstack_warn_devid(&specs[i].chan);
+        r = xch_channel_add(ctx, domid, &specs[i].chan, &specs[i].opts,
+                            &errmsg);
         if (!r)
             continue;
         error_msg("%s: channel[%d] '%s': cannot attach to domain '%s': %s",
-                  file, i, chans[i].name, domain,
+                  file, i, specs[i].chan.name, domain,
                   errmsg ? errmsg : xch_error_to_string(r));
-        rollback(ctx, domid, chans, i);
+        rollback(ctx, domid, specs, i);
         if (i)
             error_msg("removed the %d channel%s attached before it; "
                       "nothing was changed",
@@ -99,7 +101,7 @@ int cmd_apply(const struct xlch_command *cmd, int argc, char **argv)
 
 out:
     xch_ctx_free(ctx);
-    channels_free(chans, num);
+    specs_free(specs, num);
     free(errmsg);
     return rc;
 }

@@ -94,6 +94,7 @@ int cmd_attach(const struct xlch_command *cmd, int argc, char **argv)
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     xch_device_channel chan;
+    xch_channel_options chan_opts;
     xch_ctx *ctx = NULL;
     char *errmsg = NULL, *quoted = NULL;
     const char *domain, *spec;
@@ -101,6 +102,7 @@ int cmd_attach(const struct xlch_command *cmd, int argc, char **argv)
     int opt, r, rc;
 
     xch_device_channel_init(&chan);
+    xch_channel_options_init(&chan_opts);
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
         case 'h':
@@ -114,7 +116,7 @@ int cmd_attach(const struct xlch_command *cmd, int argc, char **argv)
     domain = argv[optind];
     spec = argv[optind + 1];
 
-    if (xch_channel_spec_parse(spec, &chan, &errmsg)) {
+    if (xch_channel_spec_parse(spec, &chan, &chan_opts, &errmsg)) {
         quoted = xch_channel_quote(spec);
         error_msg("invalid channel spec %s: %s", quoted ? quoted : spec,
                   errmsg ? errmsg : "out of memory");
@@ -126,7 +128,7 @@ int cmd_attach(const struct xlch_command *cmd, int argc, char **argv)
         goto out;
     }
     toolstack_warn_devid(&chan);
-    r = xch_channel_add(ctx, domid, &chan, &errmsg);
+    r = xch_channel_add(ctx, domid, &chan, &chan_opts, &errmsg);
     if (r) {
         error_msg("cannot attach channel '%s' to domain '%s': %s", chan.name,
                   domain, errmsg ? errmsg : xch_error_to_string(r));
@@ -141,5 +143,6 @@ out:
     free(quoted);
     free(errmsg);
     xch_device_channel_dispose(&chan);
+    xch_channel_options_dispose(&chan_opts);
     return rc;
 }

@@ -37,7 +37,7 @@ const char cmd_parse_usage[] =
     "to stdout), 2 usage error.\n";
 
 /* Prints the channels as one beautified JSON array on stdout. */
-static int print_channels_json(const xch_device_channel *channels, int num)
+static int print_channels_json(const xlch_spec *specs, int num)
 {
     yajl_gen gen = NULL;
     const unsigned char *buf;
@@ -54,7 +54,7 @@ static int print_channels_json(const xch_device_channel *channels, int num)
     if (yajl_gen_array_open(gen) != yajl_gen_status_ok)
         goto json_error;
     for (i = 0; i < num; i++)
-        if (xch_device_channel_gen_json(gen, &channels[i]) !=
+        if (xch_device_channel_gen_json(gen, &specs[i].chan) !=
             yajl_gen_status_ok)
             goto json_error;
     if (yajl_gen_array_close(gen) != yajl_gen_status_ok ||
@@ -82,7 +82,7 @@ int cmd_parse(const struct xlch_command *cmd, int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    xch_device_channel *channels = NULL;
+    xlch_spec *specs = NULL;
     int num = 0;
     char *errmsg = NULL;
     int opt, rc;
@@ -98,15 +98,15 @@ int cmd_parse(const struct xlch_command *cmd, int argc, char **argv)
     if (argc - optind != 1)
         return command_usage_error(cmd, "expects exactly one FILE");
 
-    if (config_read_channels(argv[optind], &channels, &num, &errmsg)) {
+    if (config_read_channels(argv[optind], &specs, &num, &errmsg)) {
         error_msg("%s", errmsg ? errmsg : "out of memory");
         rc = XLCH_EXIT_FAILURE;
         goto out;
     }
-    rc = print_channels_json(channels, num);
+    rc = print_channels_json(specs, num);
 
 out:
-    channels_free(channels, num);
+    specs_free(specs, num);
     free(errmsg);
     return rc;
 }

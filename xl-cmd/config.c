@@ -87,23 +87,25 @@ out:
     return r;
 }
 
-void channels_free(xch_device_channel *channels, int num)
+void specs_free(xlch_spec *specs, int num)
 {
     int i;
 
-    for (i = 0; i < num; i++)
-        xch_device_channel_dispose(&channels[i]);
-    free(channels);
+    for (i = 0; i < num; i++) {
+        xch_device_channel_dispose(&specs[i].chan);
+        xch_channel_options_dispose(&specs[i].opts);
+    }
+    free(specs);
 }
 
 /*
- * Parses entry i (spec) into *ch and checks it against the entries before
- * it. On error, *errmsg names the file, the entry and the spec.
+ * Parses entry i (spec) into specs[i] and checks it against the entries
+ * before it. On error, *errmsg names the file, the entry and the spec.
  */
 static int config_channel(const char *filename, const char *spec, int i,
-                          const xch_device_channel *channels,
-                          xch_device_channel *ch, char **errmsg)
+                          xlch_spec *specs, char **errmsg)
 {
+    xch_device_channel *ch = &specs[i].chan;
     char *quoted_spec = NULL, *quoted = NULL;
     char *why = NULL;
     int j, rc;
@@ -113,7 +115,7 @@ static int config_channel(const char *filename, const char *spec, int i,
         rc = XCH_ERROR_NOMEM;
         goto out;
     }
-    rc = xch_channel_spec_parse(spec, ch, &why);
+    rc = xch_channel_spec_parse(spec, ch, &specs[i].opts, &why);
     if (rc) {
         if (why)
             rc = config_error(errmsg, "%s: channel[%d] %s: %s", filename, i,
@@ -121,7 +123,7 @@ static int config_channel(const char *filename, const char *spec, int i,
         goto out;
     }
     for (j = 0; j < i; j++) {
-        if (!strcmp(channels[j].name, ch->name)) {
+        if (!strcmp(specs[j].chan.name, ch->name)) {
             quoted = xch_channel_quote(ch->name);
             rc = quoted ? config_error(errmsg,
                                        "%s: channel[%d] %s: name %s is "
@@ -130,7 +132,7 @@ static int config_channel(const char *filename, const char *spec, int i,
                         : XCH_ERROR_NOMEM;
             goto out;
         }
-        if (ch->devid != -1 && channels[j].devid == ch->devid) {
+        if (ch->devid != -1 && specs[j].chan.devid == ch->devid) {
             rc = config_error(errmsg,
                               "%s: channel[%d] %s: devid %d is already "
                               "used by channel[%d]",
@@ -147,7 +149,7 @@ out:
     return rc;
 }
 
-int config_read_channels(const char *filename, xch_device_channel **channels_r,
+int config_read_channels(const char *filename, xlch_spec **specs_r,
                          int *num_r, char **errmsg)
 {
     char *data = NULL, *report = NULL, *quoted = NULL;
@@ -155,11 +157,11 @@ int config_read_channels(const char *filename, xch_device_channel **channels_r,
     FILE *report_f = NULL;
     XLU_Config *cfg = NULL;
     XLU_ConfigList *list = NULL;
-    xch_device_channel *channels = NULL;
+    xlch_spec *specs = NULL;
     int num = 0, entries = 0;
     int i, r, rc;
 
-    *channels_r = NULL;
+    *specs_r = NULL;
     *num_r = 0;
     *errmsg = NULL;
 
@@ -227,13 +229,15 @@ int config_read_channels(const char *filename, xch_device_channel **channels_r,
         goto out;
     }
 
-    channels = calloc((size_t)entries, sizeof(*channels));
-    if (!channels) {
+    specs = calloc((size_t)entries, sizeof(*specs));
+    if (!specs) {
         rc = XCH_ERROR_NOMEM;
         goto out;
     }
-    for (num = 0; num < entries; num++)
-        xch_device_channel_init(&channels[num]);
+    for (num = 0; num < entries; num++) {
+        xch_device_channel_init(&specs[num].chan);
+        xch_channel_options_init(&specs[num].opts);
+    }
 
     for (i = 0; i < entries; i++) {
         if (xlu_cfg_value_type(xlu_cfg_get_listitem2(list, i)) != XLU_STRING) {
@@ -242,20 +246,20 @@ int config_read_channels(const char *filename, xch_device_channel **channels_r,
                               filename, i);
             goto out;
         }
-        rc = config_channel(filename, xlu_cfg_get_listitem(list, i), i,
-                            channels, &channels[i], errmsg);
+        rc = config_channel(filename, xlu_cfg_get_listitem(list, i), i, specs,
+                            errmsg);
         if (rc)
             goto out;
     }
 
-    *channels_r = channels;
+    *specs_r = specs;
     *num_r = num;
-    channels = NULL;
+    specs = NULL;
     num = 0;
     rc = 0;
 
 out:
-    channels_free(channels, num);
+    specs_free(specs, num);
     if (cfg)
         xlu_cfg_destroy(cfg);
     if (report_f)

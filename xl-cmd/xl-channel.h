@@ -65,22 +65,29 @@ void error_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- xl.cfg (config.c) ------------------------------------------------ */
 
+/* One entry of channel=: what xl builds from it, and what our extensions
+ * of xl's syntax add. */
+typedef struct xlch_spec {
+    xch_device_channel chan;
+    xch_channel_options opts;
+} xlch_spec;
+
 /*
  * Reads every entry of the channel= list of the xl domain configuration
  * file `filename` with libxlutil and parses it (xch_channel_spec_parse).
- * A config without channel= has no channels (*num_r 0, *channels_r NULL).
+ * A config without channel= has no channels (*num_r 0, *specs_r NULL).
  * Every entry is checked, and names and explicit devids must be unique in
  * the file, before anything is returned: on success the caller owns the
- * *num_r channels (channels_free). On error returns a negative
+ * *num_r entries (specs_free). On error returns a negative
  * XCH_ERROR_* code and sets *errmsg (caller frees; NULL when out of
  * memory) to a message naming the file, the entry by its 0-based position
  * (channel[0] is the first), the spec and the problem; libxlutil's syntax
  * errors are passed on as it words them (FILE:LINE: ...).
  */
-int config_read_channels(const char *filename, xch_device_channel **channels_r,
+int config_read_channels(const char *filename, xlch_spec **specs_r,
                          int *num_r, char **errmsg);
 
-/* Disposes num channels and frees the array (NULL-safe). */
-void channels_free(xch_device_channel *channels, int num);
+/* Disposes num entries and frees the array (NULL-safe). */
+void specs_free(xlch_spec *specs, int num);
 
 #endif /* XL_CHANNEL_H */

@@ -42,6 +42,11 @@ extern "C" {
  *   backend=DOMAIN   domain name or id, kept as written (resolved when the
  *                    channel is attached); default: the toolstack domain
  *   devid=N          1..XCH_CHANNEL_DEVID_MAX; default: allocated on attach
+ *   limit=SIZE       (an extension of xl's syntax) the bound, in bytes, of
+ *                    what the backend buffers of the guest's output for a
+ *                    client that lags: a number, optionally followed by K
+ *                    or M (1024, 1048576), XCH_CHANNEL_LIMIT_MIN..MAX;
+ *                    default: the backend daemon's (see xenchanneld(8))
  * A piece without '=', with a second '=', an empty key or value, an
  * unknown or repeated key, and a value with a control character or a '"'
  * are errors, as is a spec with no piece at all.
@@ -52,18 +57,29 @@ extern "C" {
 #define XCH_CHANNEL_NAME_MAX  64
 #define XCH_CHANNEL_PATH_MAX  107 /* sizeof(sun_path) - 1 */
 #define XCH_CHANNEL_DEVID_MAX 9999
+#define XCH_CHANNEL_LIMIT_MIN (4UL << 10)
+#define XCH_CHANNEL_LIMIT_MAX (1UL << 30)
+
+/* xch_channel_spec_parse and xch_channel_add take xch_channel_options. */
+#define XCH_HAVE_CHANNEL_OPTIONS 1
 
 /*
  * Parses spec into *out, which must have been initialised
  * (xch_device_channel_init); its previous content is disposed. On success
  * *out holds what xl would build: devid -1 unless given, backend_domname
- * as written, backend_domid 0. On error returns XCH_ERROR_INVAL (or
- * XCH_ERROR_NOMEM), leaves *out initialised and empty, and sets *errmsg
- * (if errmsg is not NULL) to a message the caller frees; *errmsg is NULL
- * when no message could be allocated, and on success.
+ * as written, backend_domid 0; and *opts (initialised likewise, may be
+ * NULL: then keys beyond xl's are refused) what the spec says beyond
+ * that. On error returns XCH_ERROR_INVAL (or XCH_ERROR_NOMEM), leaves *out
+ * and *opts initialised and empty, and sets *errmsg (if errmsg is not
+ * NULL) to a message the caller frees; *errmsg is NULL when no message
+ * could be allocated, and on success.
  */
 int xch_channel_spec_parse(const char *spec, xch_device_channel *out,
-                           char **errmsg);
+                           xch_channel_options *opts, char **errmsg);
+
+/* Parses a limit= value (rules above); 0 or XCH_ERROR_INVAL with
+ * *errmsg. Sets *limit_r only on success. */
+int xch_channel_limit_parse(const char *s, uint64_t *limit_r, char **errmsg);
 
 /* Checks a channel name (rules above); 0 or XCH_ERROR_INVAL with
  * *errmsg as for xch_channel_spec_parse. */
@@ -138,7 +154,8 @@ int xch_domain_self(xch_ctx *ctx, uint32_t *domid);
  * the primary console. Explicit devids may go up to
  * XCH_CHANNEL_DEVID_MAX. */
 #define XCH_DEVID_AUTO_MAX 7
-/* FE `limit`: bytes the backend may buffer for the guest's output. */
+/* FE `limit` when the spec sets none: libxl's value. (xenchanneld takes
+ * its bound from BE `limit`, written only when the spec sets one.) */
 #define XCH_CHANNEL_LIMIT 1048576
 /* FE `type`: the backend that serves the device (upstream: "ioemu"). */
 #define XCH_CHANNEL_TYPE "xenchanneld"
@@ -149,7 +166,8 @@ int xch_domain_self(xch_ctx *ctx, uint32_t *domid);
  * that both domains exist, that the name is not used by another channel
  * of the guest and that the devid (chan->devid, or the lowest free in
  * 1..7 when it is -1) is free, and writes FE, BE and LX with their
- * permissions, all in one transaction. On success chan->devid and
+ * permissions, all in one transaction. opts (NULL: defaults) adds what a
+ * spec may say beyond xl: a limit goes to FE `limit` and BE `limit`. On success chan->devid and
  * chan->backend_domid hold what was used. Errors: XCH_ERROR_INVAL (bad
  * channel), XCH_ERROR_DOMAIN_NOTFOUND, XCH_ERROR_DEVICE_EXISTS (name or
  * devid taken), XCH_ERROR_NO_FREE_DEVID, XCH_ERROR_XENSTORE,
@@ -157,7 +175,7 @@ int xch_domain_self(xch_ctx *ctx, uint32_t *domid);
  * written on error.
  */
 int xch_channel_add(xch_ctx *ctx, uint32_t domid, xch_device_channel *chan,
-                    char **errmsg);
+                    const xch_channel_options *opts, char **errmsg);
 
 /* Default of xch_channel_remove's timeout. */
 #define XCH_DETACH_TIMEOUT_MS 10000

@@ -65,7 +65,7 @@ int main(void)
     char *err = NULL, *json;
 
     xch_device_channel_init(&c);
-    if (xch_channel_spec_parse("connection=pty,name=org.x", &c, &err))
+    if (xch_channel_spec_parse("connection=pty,name=org.x", &c, NULL, &err))
         return 1;
     json = xch_device_channel_to_json(&c);
     if (!json)

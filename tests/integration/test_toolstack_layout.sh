@@ -57,6 +57,25 @@ diff <(expected "$data/layout-pty.txt" "$dom" "$drv" 4 org.test.drvpty) \
     <(layout 4 "$drv") >"$tmp/diff" || { show "$tmp/diff"; false; }
 ok "pty channel, driver domain backend: layout as SPEC §3"
 
+# --- limit= (our extension): FE `limit` as libxl's key, BE `limit` for the
+# backend (trusted), and its /libxl copy
+"$xl" attach guest1 "name=org.test.lim,connection=pty,limit=64K" \
+    2>"$tmp/a.err"
+ok "attach a channel with limit=64K"
+lim=5 # the lowest free devid
+[ "$(xenstore-read "$(lx "$lim")/name")" = org.test.lim ] &&
+    [ "$(xenstore-read "$(fe "$lim")/limit")" = 65536 ] &&
+    [ "$(xenstore-read "$(be "$lim" 0)/limit")" = 65536 ] &&
+    [ "$(xenstore-read "$(lx "$lim")/limit")" = 65536 ] &&
+    dump_tree "$(be "$lim" 0)/limit" | grep -q "(n0,r$dom)$"
+ok "limit in FE, BE (backend-owned, guest-readable) and the /libxl copy"
+! xenstore-exists "$(be 1 0)/limit"
+ok "a channel without limit= has no BE limit (the backend's default)"
+"$xl" attach guest1 "name=org.test.badlim,connection=pty,limit=3K" \
+    2>"$tmp/a.err"
+[ $? -eq 1 ] && grep -q 'limit "3K" is below the smallest, 4K' "$tmp/a.err"
+ok "limit=3K is refused, naming the value"
+
 # --- the guest: may read its device, change only its own keys
 before=$(dump_all)
 as_guest "$dom" xenstore-read "$(fe 1)/name" >"$tmp/name" &&

@@ -116,7 +116,7 @@ static void attacher(uint32_t domid, int round, int idx, int ready_fd,
     chan.name = xch__sprintf("race.%d.%d", round, idx);
     if (chan.name && !xch_ctx_open(&ctx)) {
         if (write(ready_fd, "r", 1) == 1 && read(start_fd, &c, 1) == 0) {
-            res.rc = xch_channel_add(ctx, domid, &chan, &errmsg);
+            res.rc = xch_channel_add(ctx, domid, &chan, NULL, &errmsg);
             res.devid = chan.devid;
             res.retries = xch_ctx_txn_retries(ctx);
         }

@@ -24,7 +24,7 @@ static void parse_ok(const char *spec, xch_device_channel *ch)
     int rc;
 
     xch_device_channel_init(ch);
-    rc = xch_channel_spec_parse(spec, ch, &msg);
+    rc = xch_channel_spec_parse(spec, ch, NULL, &msg);
     if (rc)
         fail_msg("spec \"%s\" refused (rc %d): %s", spec, rc,
                  msg ? msg : "(no message)");
@@ -51,7 +51,7 @@ static void parse_fails(const char *spec, const char *const *parts)
     int rc;
 
     xch_device_channel_init(&ch);
-    rc = xch_channel_spec_parse(spec, &ch, &msg);
+    rc = xch_channel_spec_parse(spec, &ch, NULL, &msg);
     if (rc != XCH_ERROR_INVAL)
         fail_msg("spec \"%s\": rc %d, expected XCH_ERROR_INVAL", spec, rc);
     assert_null(ch.name);
@@ -261,7 +261,7 @@ static void test_spec_parse_disposes_previous_content(void **state)
     /* Parsing again into the same struct frees what it held (ASan checks
      * that nothing leaks) and leaves nothing of it behind. */
     assert_int_equal(
-        xch_channel_spec_parse("connection=pty,name=second", &ch, &msg), 0);
+        xch_channel_spec_parse("connection=pty,name=second", &ch, NULL, &msg), 0);
     assert_null(msg);
     assert_string_equal(ch.name, "second");
     assert_int_equal(ch.connection, XCH_CHANNEL_CONNECTION_PTY);
@@ -277,7 +277,7 @@ static void test_spec_error_empties_previous_content(void **state)
 
     (void)state;
     parse_ok("connection=socket,name=first,path=/a,backend=b,devid=4", &ch);
-    assert_int_equal(xch_channel_spec_parse("connection=pty", &ch, &msg),
+    assert_int_equal(xch_channel_spec_parse("connection=pty", &ch, NULL, &msg),
                      XCH_ERROR_INVAL);
     assert_non_null(msg);
     assert_null(ch.name);
@@ -294,9 +294,9 @@ static void test_spec_errmsg_may_be_null(void **state)
 
     (void)state;
     xch_device_channel_init(&ch);
-    assert_int_equal(xch_channel_spec_parse("name=x", &ch, NULL),
+    assert_int_equal(xch_channel_spec_parse("name=x", &ch, NULL, NULL),
                      XCH_ERROR_INVAL);
-    assert_int_equal(xch_channel_spec_parse("name=x,connection=pty", &ch, NULL),
+    assert_int_equal(xch_channel_spec_parse("name=x,connection=pty", &ch, NULL, NULL),
                      0);
     assert_string_equal(ch.name, "x");
     xch_device_channel_dispose(&ch);
@@ -357,7 +357,73 @@ static void test_spec_rejects_unknown_key(void **state)
     parse_fails(
         "conection=pty,name=x",
         PARTS("unknown key \"conection\" (valid keys: backend, connection, "
-              "devid, name, path)"));
+              "devid, limit, name, path)"));
+}
+
+/* limit= (our extension): bytes, K or M, 4K..1024M, into the options. */
+static void test_spec_limit_takes_bytes_k_and_m(void **state)
+{
+    static const struct {
+        const char *value;
+        uint64_t bytes;
+    } ok[] = {{"4096", 4096},      {"4K", 4096},           {"64k", 65536},
+              {"16M", 16UL << 20}, {"1024M", 1UL << 30}, {" 2M ", 2UL << 20}};
+    xch_device_channel ch;
+    xch_channel_options opts;
+    char spec[64], *msg = NULL;
+    size_t i;
+
+    (void)state;
+    xch_device_channel_init(&ch);
+    xch_channel_options_init(&opts);
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        snprintf(spec, sizeof(spec), "name=x,connection=pty,limit=%s",
+                 ok[i].value);
+        assert_int_equal(xch_channel_spec_parse(spec, &ch, &opts, &msg), 0);
+        assert_null(msg);
+        assert_int_equal(opts.limit, ok[i].bytes);
+    }
+    /* Without limit=, the backend's default. */
+    assert_int_equal(
+        xch_channel_spec_parse("name=x,connection=pty", &ch, &opts, &msg), 0);
+    assert_int_equal(opts.limit, 0);
+    xch_device_channel_dispose(&ch);
+    xch_channel_options_dispose(&opts);
+}
+
+static void test_spec_limit_rejects_bad_sizes(void **state)
+{
+    static const char *const bad[] = {"0",  "4095", "3K",   "1025M", "2G",
+                                      "1.5M", "-1", "10X",  "K",     "0x1000",
+                                      "016M", "99999999999999999999"};
+    xch_device_channel ch;
+    xch_channel_options opts;
+    char spec[64], *msg = NULL;
+    size_t i;
+
+    (void)state;
+    xch_device_channel_init(&ch);
+    xch_channel_options_init(&opts);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(spec, sizeof(spec), "name=x,connection=pty,limit=%s", bad[i]);
+        assert_int_equal(xch_channel_spec_parse(spec, &ch, &opts, &msg),
+                         XCH_ERROR_INVAL);
+        assert_non_null(msg);
+        if (!strstr(msg, "limit") || !strstr(msg, bad[i]))
+            fail_msg("message '%s' does not name limit %s", msg, bad[i]);
+        assert_int_equal(opts.limit, 0);
+        assert_null(ch.name);
+        free(msg);
+        msg = NULL;
+    }
+}
+
+/* A caller that takes no options gets limit= refused, not ignored. */
+static void test_spec_limit_needs_options(void **state)
+{
+    (void)state;
+    parse_fails("name=x,connection=pty,limit=64K",
+                PARTS("limit= is not supported here"));
 }
 
 static void test_spec_rejects_upper_case_key(void **state)
@@ -618,6 +684,9 @@ int main(void)
         cmocka_unit_test(test_spec_rejects_empty_key),
         cmocka_unit_test(test_spec_rejects_second_equals),
         cmocka_unit_test(test_spec_rejects_unknown_key),
+        cmocka_unit_test(test_spec_limit_takes_bytes_k_and_m),
+        cmocka_unit_test(test_spec_limit_rejects_bad_sizes),
+        cmocka_unit_test(test_spec_limit_needs_options),
         cmocka_unit_test(test_spec_rejects_upper_case_key),
         cmocka_unit_test(test_spec_rejects_repeated_key),
         cmocka_unit_test(test_spec_rejects_control_character_in_value),
