@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The guest's udev helper, run as the guest through the testbed's xenbus
-# bridge: it names /dev/xen-channels/NAME after the channel's xenstore
-# `name`, refuses bad names, and removes only its own links.
+# bridge: `name` reads the channel's xenstore `name` and refuses bad ones;
+# `event` checks what udev gives it. (test_udev_replay.sh follows the
+# links through whole event sequences.)
 set -u
 : "${XCH_OUT:?}" "${XCH_SRC:?}"
 xenhost=$XCH_OUT/testbed/xenhost
@@ -45,7 +46,7 @@ as_guest() {
     (eval "$("$xenhost" guest-env "$tmp/tb" "$domid")" && "$@")
 }
 run_helper() {
-    as_guest "$helper" --sysfs "$tmp/sys" --dev "$tmp/dev" "$@"
+    as_guest "$helper" --sysfs "$tmp/sys" --dev "$tmp/dev" --stderr "$@"
 }
 
 out=$(run_helper name console-1 2>"$tmp/err")
@@ -63,29 +64,53 @@ out=$(run_helper name console-3 2>"$tmp/err")
 rc=$?
 check "name fails on a device without a name" test $rc -eq 1 -a -z "$out"
 
-run_helper link console-1 org.example.agent
-check "link makes /dev/xen-channels/NAME point at hvc1" \
-    test "$(readlink "$tmp/dev/xen-channels/org.example.agent")" = "../hvc1"
-check "link makes the upstream spelling /dev/xen-channel/NAME too" \
-    test "$(readlink "$tmp/dev/xen-channel/org.example.agent")" = "../hvc1"
+# The event command: what udev gives it, checked before anything is done.
+mkdir -p "$tmp/sys/kernel" "$tmp/run"
+echo 1000 >"$tmp/sys/kernel/uevent_seqnum"
+run_event() { # ENV... -- ARGS...
+    local envs=()
+    while [ "$1" != -- ]; do
+        envs+=("$1")
+        shift
+    done
+    shift
+    env -i "${envs[@]}" "$helper" --sysfs "$tmp/sys" --dev "$tmp/dev" \
+        --run "$tmp/run/xc" --stderr event "$@"
+}
 
-run_helper link console-1 "../evil" 2>/dev/null
-rc=$?
-check "link refuses an invalid name" \
-    test $rc -eq 1 -a ! -e "$tmp/dev/evil" -a ! -L "$tmp/dev/evil"
+run_event ACTION=bind -- console-1 2>"$tmp/err"
+check "event outside udev (no SEQNUM) fails and says so" \
+    sh -c "[ $? -eq 1 ] && grep -q 'SEQNUM is not set: run me from udev' \
+        '$tmp/err'"
 
-# Remove runs after the xenstore nodes are gone: the name comes from the
-# udev database, and a link now owned by another device is left alone.
-"$xlch" detach --force "$domid" 1 >/dev/null
-ln -sfn ../hvc4 "$tmp/dev/xen-channel/org.example.agent"
-run_helper unlink console-1 org.example.agent
-check "unlink removes the link after the device is gone" \
-    test ! -L "$tmp/dev/xen-channels/org.example.agent"
-check "unlink leaves a link that points at another hvc" \
-    test "$(readlink "$tmp/dev/xen-channel/org.example.agent")" = "../hvc4"
+run_event ACTION=bind SEQNUM=1001 -- console-12x 2>"$tmp/err"
+check "event refuses a device that is not console-N" \
+    sh -c "[ $? -eq 1 ] && grep -q '\"console-12x\" is not a channel device' \
+        '$tmp/err'"
 
-run_helper link console-12 org.example.agent 2>/dev/null
-check "link refuses a device that is not console-1..9" test $? -eq 1
+run_event ACTION=bind SEQNUM=abc -- console-1 2>"$tmp/err"
+check "event refuses a SEQNUM that is not a number" \
+    sh -c "[ $? -eq 1 ] && grep -q 'SEQNUM \"abc\" is not a uevent number' \
+        '$tmp/err'"
+
+# A state file the helper did not write: it starts over, trusting nothing
+# while a channel holds a slot (console-1 is bound here), and removes the
+# links to hvc ttys it may have made before.
+ln -s ../../drivers/xenconsole "$tmp/sys/bus/xen/devices/console-1/driver"
+echo Connected >"$tmp/sys/bus/xen/devices/console-1/state"
+mkdir -p "$tmp/run/xc" "$tmp/dev/xen-channels" "$tmp/dev/xen-channel"
+echo garbage >"$tmp/run/xc/state"
+ln -s ../hvc3 "$tmp/dev/xen-channels/org.old"
+ln -s ../ttyS0 "$tmp/dev/xen-channel/not.ours"
+run_event ACTION=add SEQNUM=1002 -- console-1 2>"$tmp/err"
+check "a corrupt state file is reported with its name" \
+    grep -q "run/xc/state:1: not a state file this helper wrote" "$tmp/err"
+check "... and the links to hvc ttys are removed" \
+    test ! -L "$tmp/dev/xen-channels/org.old"
+check "... but not other links" test -L "$tmp/dev/xen-channel/not.ours"
+check "... and no channel is linked until no channel holds a slot" \
+    sh -c "grep -q '^tainted 1$' '$tmp/run/xc/state' &&
+        grep -q 'no channel links until no channel holds a slot' '$tmp/err'"
 
 echo "1..$n"
 [ $fails -eq 0 ]
