@@ -1,8 +1,8 @@
 # Guest side: the udev rule and the helper that makes /dev/xen-channels/NAME.
 UDEVDIR      ?= $(PREFIX)/lib/udev
 UDEV_HELPER  := $(OUT)/bin/xen-channel-helper
-UDEV_SRCS    := xen-channel-helper.c event.c slots.c observe.c state.c \
-                links.c guest_xs.c log.c
+UDEV_SRCS    := xen-channel-helper.c event.c record.c outcome.c slots.c \
+                observe.c state.c links.c guest_xs.c log.c
 UDEV_OBJS    := $(UDEV_SRCS:%.c=$(OUT)/obj/udev/%.o)
 PROGRAMS     += $(UDEV_HELPER)
 
