@@ -60,9 +60,13 @@ class World:
         self.guest = Guest(self.root)
         self.names = {}  # devid -> channel name, as attached
         self.bad = []    # invariant violations seen
+        self.udev = None
+        self.runs = []   # (action, devpath, command, status, stderr)
         self.new_udev()
 
     def new_udev(self):
+        if self.udev:
+            self.runs += self.udev.log
         os.makedirs(os.path.dirname(self.run), exist_ok=True)
         os.makedirs(self.dev, exist_ok=True)
         with open(RULES) as f:
@@ -355,6 +359,13 @@ def missed_events(tap, w):
                  {"org.a": 1})
 
 
+def every_run_succeeded(tap, w):
+    failed = [r for r in w.runs + w.udev.log if r[3] != 0]
+    tap.check("every program the rule ran exited 0",
+              not failed, "\n".join("%s %s: %s: exit %d\n%s" % r
+                                     for r in failed))
+
+
 def main():
     tap = Tap()
     w = World()
@@ -368,6 +379,7 @@ def main():
     probe_while_closing(tap, w)
     same_last_digit(tap, w)
     missed_events(tap, w)
+    every_run_succeeded(tap, w)
     print("1..%d" % tap.n)
     return 1 if tap.failed else 0
 
