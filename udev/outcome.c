@@ -182,7 +182,8 @@ static bool made(const struct xch_slots *s, const char *name, int slot)
     return false;
 }
 
-/* Makes the links of linked bindings and removes every other. */
+/* Makes the links of linked bindings and removes every other. Names of
+ * linked bindings are unique, so there is at most one link per binding. */
 static int sync_links(struct xch_slots *s, const char *devdir,
                       const enum outcome *out)
 {
@@ -205,8 +206,7 @@ static int sync_links(struct xch_slots *s, const char *devdir,
 
         if (out[i] != OUT_LINKED || made(s, c->name, slot))
             continue;
-        if (xch_links_make(devdir, c->name, slot) ||
-            s->nlinks == XCH_MAX_CHANS) {
+        if (xch_links_make(devdir, c->name, slot)) {
             rc = -1;
             continue;
         }
