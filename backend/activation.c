@@ -21,7 +21,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "xenchanneld.h"
+#include "internal.h"
+#include "activation.h"
 
 #define LISTEN_FDS_START 3
 /* Far more than any host has channels. */
@@ -63,15 +64,14 @@ int xcd_activation_take(xcd_activation **out, char **errmsg)
         rc = 0;
         goto out;
     }
-    if (xcd_parse_uint(pid_s, ~0UL, &pid) || pid != (unsigned long)getpid()) {
+    if (xch__parse_ulong(pid_s, ~0UL, &pid) || pid != (unsigned long)getpid()) {
         rc = 0; /* meant for another process */
         goto out;
     }
-    if (xcd_parse_uint(fds_s, LISTEN_FDS_MAX, &n)) {
-        *errmsg = xcd_sprintf("LISTEN_FDS=%.32s is not a number of "
-                              "descriptors",
-                              fds_s);
-        rc = XCH_ERROR_INVAL;
+    if (xch__parse_ulong(fds_s, LISTEN_FDS_MAX, &n)) {
+        rc = xch__error(errmsg, XCH_ERROR_INVAL,
+                        "LISTEN_FDS=%.32s is not a number of descriptors",
+                        fds_s);
         goto out;
     }
     a = calloc(1, sizeof(*a));
@@ -84,10 +84,10 @@ int xcd_activation_take(xcd_activation **out, char **errmsg)
     for (i = 0; i < a->count; i++) {
         a->fds[i] = LISTEN_FDS_START + i;
         if (fcntl(a->fds[i], F_SETFD, FD_CLOEXEC)) {
-            *errmsg = xcd_sprintf("LISTEN_FDS: descriptor %d: %s", a->fds[i],
-                                  strerror(errno));
+            rc = xch__error(errmsg, XCH_ERROR_INVAL,
+                            "LISTEN_FDS: descriptor %d: %s", a->fds[i],
+                            strerror(errno));
             a->count = i; /* do not close what is not ours */
-            rc = XCH_ERROR_INVAL;
             goto out;
         }
     }

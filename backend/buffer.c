@@ -1,5 +1,5 @@
 /*
- * buffer.c - the bounded guest -> host buffer of one channel (buffer.h).
+ * buffer.c - a bounded byte buffer (buffer.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +11,25 @@
 /* Smallest allocation, so that trickling output does not realloc often. */
 #define BUFFER_MIN_ALLOC 4096
 
-void xcd_buffer_init(xcd_buffer *b, size_t cap)
+void xcd_buffer_init(xcd_buffer *b, size_t cap, xcd_buffer_pool *pool)
 {
     memset(b, 0, sizeof(*b));
     b->cap = cap ? cap : 1;
+    b->pool = pool;
+}
+
+static void buffer_free(xcd_buffer *b)
+{
+    if (b->pool)
+        b->pool->used -= b->size;
+    free(b->data);
+    b->data = NULL;
+    b->size = b->len = b->head = 0;
 }
 
 void xcd_buffer_dispose(xcd_buffer *b)
 {
-    free(b->data);
-    b->data = NULL;
-    b->size = b->len = b->head = 0;
+    buffer_free(b);
 }
 
 /* Copies the held bytes, oldest first, to dst (which has room for len). */
@@ -37,15 +45,18 @@ static void buffer_copy_out(const xcd_buffer *b, uint8_t *dst)
     }
 }
 
-/* Reallocates to exactly `size` bytes (>= len), held bytes made linear. */
+/* Reallocates to exactly `size` bytes (>= len, > 0), held bytes made
+ * linear; the pool is charged the difference. */
 static int buffer_resize(xcd_buffer *b, size_t size)
 {
-    uint8_t *data = malloc(size ? size : 1);
+    uint8_t *data = malloc(size);
 
     if (!data)
         return XCH_ERROR_NOMEM;
     buffer_copy_out(b, data);
     free(b->data);
+    if (b->pool)
+        b->pool->used = b->pool->used - b->size + size;
     b->data = data;
     b->size = size;
     b->head = 0;
@@ -54,7 +65,8 @@ static int buffer_resize(xcd_buffer *b, size_t size)
 
 static void buffer_drop(xcd_buffer *b, size_t n)
 {
-    xcd_buffer_consume(b, n);
+    b->len -= n;
+    b->head = b->len ? (b->head + n) % b->size : 0;
     b->dropped += n;
 }
 
@@ -78,37 +90,52 @@ int64_t xcd_buffer_set_cap(xcd_buffer *b, size_t cap)
     return (int64_t)excess;
 }
 
+/* The size to grow to for `need` bytes: doubling, at least the minimum,
+ * at most the cap and what the pool can still give. Never less than the
+ * current size. */
+static size_t grow_size(const xcd_buffer *b, size_t need)
+{
+    size_t size = b->size * 2, avail;
+
+    if (size < need)
+        size = need;
+    if (size < BUFFER_MIN_ALLOC)
+        size = BUFFER_MIN_ALLOC;
+    if (size > b->cap)
+        size = b->cap;
+    if (b->pool) {
+        avail = b->pool->cap > b->pool->used ? b->pool->cap - b->pool->used : 0;
+        if (size - b->size > avail)
+            size = b->size + avail;
+    }
+    return size;
+}
+
 int64_t xcd_buffer_push(xcd_buffer *b, const void *data, size_t len)
 {
     const uint8_t *src = data;
-    size_t dropped = 0, need, tail, first;
+    size_t dropped = 0, size, tail, first;
     int rc;
 
-    if (len > b->cap) {
-        /* Only the newest cap bytes of data can stay. */
-        dropped = len - b->cap;
+    if (!len)
+        return 0;
+    if (b->len + len > b->size && b->size < b->cap) {
+        size = grow_size(b, b->len + len);
+        if (size > b->size) {
+            rc = buffer_resize(b, size);
+            if (rc)
+                return rc;
+        }
+    }
+    if (len > b->size) {
+        /* Only the newest bytes of data can stay. */
+        dropped = len - b->size;
         src += dropped;
-        len = b->cap;
+        len = b->size;
         b->dropped += dropped;
     }
     if (!len)
-        return 0;
-    need = b->len + len;
-    if (need > b->size && b->size < b->cap) {
-        size_t size = b->size * 2;
-
-        if (size < need)
-            size = need;
-        if (size < BUFFER_MIN_ALLOC)
-            size = BUFFER_MIN_ALLOC;
-        if (size > b->cap)
-            size = b->cap;
-        rc = buffer_resize(b, size);
-        if (rc) {
-            b->dropped -= dropped;
-            return rc;
-        }
-    }
+        return (int64_t)dropped;
     if (b->len + len > b->size) {
         size_t excess = b->len + len - b->size;
 
@@ -148,4 +175,6 @@ void xcd_buffer_consume(xcd_buffer *b, size_t n)
         n = b->len;
     b->len -= n;
     b->head = b->len ? (b->head + n) % b->size : 0;
+    if (!b->len && b->size > BUFFER_MIN_ALLOC)
+        buffer_free(b);
 }

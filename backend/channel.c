@@ -1,405 +1,416 @@
 /*
- * channel.c - the per-channel state machine.
+ * channel.c - one channel of xenchanneld (channel.h).
  *
- * Every state change goes through set_state(), which asserts that the
- * transition is one of those in the table below. The machine follows
- * QEMU's console backend for the xenbus handshake, plus the toolstack's
- * detach (BE online=0, state=5) and error states:
- *
- *   INIT --(BE 1: hotplug-status, BE 2)--> INITWAIT
- *   INIT --(daemon restart: adopt BE 2/4/5/6 as they are)--> ...
- *   INITWAIT --(FE 3/4 with ring-ref and port: map, bind, BE 4)--> CONNECTED
- *   CONNECTED --(FE 5: BE 5)--> CLOSING
- *   CONNECTED, CLOSING --(FE 6, or FE 1: unmap, unbind, BE 6)--> CLOSED
- *   CLOSED --(FE 1 or 3 again: BE 2)--> INITWAIT
- *   any --(garbage from FE, corrupt ring: unmap, unbind, BE 6)--> ERROR
- *   ERROR --(FE 1 or 6)--> CLOSED
- *   any --(BE online=0)--> DETACHING --(FE 6, flushed: BE 6)--> DETACHED
- *   any --(BE removed, domain gone, shutdown)--> GONE
- *
- * What comes from the frontend directory (state, ring-ref, port, limit)
- * is untrusted and parsed strictly; what configures the channel (name,
- * connection, path) comes from the backend directory only.
+ * Each event of the channel ends in settle(), which derives from the two
+ * states what must be watched and armed next: the host end's descriptors,
+ * the retry of a failed host end, the bound on a detach, the status keys.
  */
-#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <syslog.h>
-#include <time.h>
 
 #include <event2/event.h>
 #include <xen/io/xenbus.h>
 
-#include "xenchanneld.h"
+#include "channel.h"
+#include "log.h"
 
-/* Storms: more than this many events in a row that move no data, within
- * one window, mask the port until the window is over (xenconsoled's
- * figures). A notification can legitimately find nothing to do (it was
- * raised while we were already moving its bytes), hence "in a row". */
-#define STORM_EVENTS    30
-#define STORM_WINDOW_MS 200
 /* How long a detach waits for buffered output to reach the client. */
 #define DETACH_FLUSH_MS 1000
-/* Bound on the steps of one update (each one changes the state). */
-#define UPDATE_STEPS 8
+/* What a client that left may leave behind for the guest. A unix socket
+ * holds about 200 KiB of unread data. */
+#define BACKLOG_CAP (256U << 10)
+/* Log lines a channel may cause: a burst, then one a minute on average. */
+#define LOG_BURST       10
+#define LOG_INTERVAL_MS 6000
 
-#define BIT(s) (1U << (s))
+static void settle(xcd_channel *c);
+static bool update_now(xcd_channel *c);
 
-static const unsigned int transitions[XCD_STATE_COUNT] = {
-    [XCD_INIT] = BIT(XCD_INITWAIT) | BIT(XCD_CONNECTED) | BIT(XCD_CLOSING) |
-                 BIT(XCD_CLOSED) | BIT(XCD_ERROR) | BIT(XCD_DETACHING) |
-                 BIT(XCD_DETACHED) | BIT(XCD_GONE),
-    [XCD_INITWAIT] = BIT(XCD_CONNECTED) | BIT(XCD_CLOSED) | BIT(XCD_ERROR) |
-                     BIT(XCD_DETACHING) | BIT(XCD_GONE),
-    [XCD_CONNECTED] = BIT(XCD_CLOSING) | BIT(XCD_CLOSED) | BIT(XCD_ERROR) |
-                      BIT(XCD_DETACHING) | BIT(XCD_GONE),
-    [XCD_CLOSING] =
-        BIT(XCD_CLOSED) | BIT(XCD_ERROR) | BIT(XCD_DETACHING) | BIT(XCD_GONE),
-    [XCD_CLOSED] =
-        BIT(XCD_INITWAIT) | BIT(XCD_ERROR) | BIT(XCD_DETACHING) | BIT(XCD_GONE),
-    [XCD_ERROR] = BIT(XCD_CLOSED) | BIT(XCD_DETACHING) | BIT(XCD_GONE),
-    [XCD_DETACHING] = BIT(XCD_DETACHED) | BIT(XCD_GONE),
-    [XCD_DETACHED] = BIT(XCD_GONE),
-    [XCD_GONE] = 0,
-};
+/* ---- timers ---- */
 
-static const char *const state_names[XCD_STATE_COUNT] = {
-    [XCD_INIT] = "init",           [XCD_INITWAIT] = "initwait",
-    [XCD_CONNECTED] = "connected", [XCD_CLOSING] = "closing",
-    [XCD_CLOSED] = "closed",       [XCD_ERROR] = "error",
-    [XCD_DETACHING] = "detaching", [XCD_DETACHED] = "detached",
-    [XCD_GONE] = "gone",
-};
-
-const char *xcd_state_name(xcd_state s)
+static bool armed(const struct event *ev)
 {
-    return (unsigned int)s < XCD_STATE_COUNT ? state_names[s] : "invalid";
+    return ev && evtimer_pending(ev, NULL);
 }
 
-bool xcd_state_transition_ok(xcd_state from, xcd_state to)
+/* Arms *ev (made the first time) to call cb after ms. */
+static void arm(xcd_channel *c, struct event **ev, event_callback_fn cb,
+                uint64_t ms)
 {
-    if ((unsigned int)from >= XCD_STATE_COUNT ||
-        (unsigned int)to >= XCD_STATE_COUNT)
-        return false;
-    return (transitions[from] & BIT(to)) != 0;
+    struct timeval tv = xch__timeval_ms(ms);
+
+    if (!*ev)
+        *ev = evtimer_new(c->d->base, cb, c);
+    if (!*ev || evtimer_add(*ev, &tv))
+        xcd_log(LOG_ERR, "%s: cannot set a timer", c->be);
 }
 
-static void set_state(xcd_channel *c, xcd_state to)
+static void timer_free(struct event **ev)
 {
-    assert(xcd_state_transition_ok(c->state, to));
-    xcd_log(LOG_DEBUG, "%s: %s -> %s", c->be, xcd_state_name(c->state),
-            xcd_state_name(to));
-    c->state = to;
+    if (*ev)
+        event_free(*ev);
+    *ev = NULL;
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
+/* ---- status keys ---- */
 
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+static bool same(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
 }
 
-/* ---- backend keys ---- */
-
-static int write_be(xcd_channel *c, const char *const *keys,
-                    const char *const *vals, size_t n)
+static bool client_connected(const xcd_channel *c)
 {
-    int rc = xcd_xs_write_keys(c->d->xs, c->be, keys, vals, n);
-
-    if (rc && rc != XCH_ERROR_NOTFOUND)
-        xcd_log(LOG_ERR, "%s: writing %s: %s", c->be, keys[0], strerror(errno));
-    return rc;
+    return c->host.state == XCH_HOST_END_CLIENT;
 }
 
-static int write_be_state(xcd_channel *c, int state)
+static bool publish_needed(const xcd_channel *c)
 {
-    static const char *const keys[] = {"state"};
-    char val[4];
-    const char *vals[] = {val};
+    const xcd_published *p = &c->pub;
+
+    return !p->valid || p->client_connected != client_connected(c) ||
+           p->host_end != c->host.state ||
+           !same(p->host_error, c->host.error) || !same(p->error, c->error) ||
+           p->dropped != c->stats.dropped;
+}
+
+/* Writes the status keys that changed to BE, in one transaction. */
+static void publish(xcd_channel *c)
+{
+    xcd_published *p = &c->pub;
+    const char *keys[5], *vals[5];
+    char dropped[24];
+    char *host_error = NULL, *error = NULL;
+    bool all = !p->valid;
+    size_t n = 0;
     int rc;
 
-    snprintf(val, sizeof(val), "%d", state);
-    rc = write_be(c, keys, vals, 1);
-    if (!rc)
-        c->be_state = state;
-    return rc;
-}
-
-bool xcd_channel_client_connected(const xcd_channel *c)
-{
-    return c->tp_open && c->tp.client_fd >= 0;
-}
-
-void xcd_channel_publish(xcd_channel *c)
-{
-    const char *keys[3], *vals[3];
-    char dropped[24];
-    int connected = xcd_channel_client_connected(c);
-    const char *err = c->error ? c->error : "";
-    char *err_copy = NULL;
-    bool err_changed;
-    size_t n = 0;
-
-    if (c->state == XCD_GONE)
+    if (!publish_needed(c))
         return;
-    if (connected != c->pub_connected) {
+    if ((c->host.error && !(host_error = strdup(c->host.error))) ||
+        (c->error && !(error = strdup(c->error))))
+        goto out;
+    if (all || p->client_connected != client_connected(c)) {
         keys[n] = XCH_BE_STATUS_CLIENT_CONNECTED;
-        vals[n++] = connected ? "1" : "0";
+        vals[n++] = client_connected(c) ? "1" : "0";
     }
-    if (c->buf.dropped != c->pub_dropped) {
+    if (all || p->host_end != c->host.state) {
+        keys[n] = XCH_BE_STATUS_HOST_END;
+        vals[n++] = xch_host_end_to_string(c->host.state);
+    }
+    if (all || !same(p->host_error, c->host.error)) {
+        keys[n] = XCH_BE_STATUS_HOST_ERROR;
+        vals[n++] = c->host.error; /* NULL: remove the key */
+    }
+    if (all || !same(p->error, c->error)) {
+        keys[n] = XCH_BE_STATUS_ERROR;
+        vals[n++] = c->error;
+    }
+    if (all || p->dropped != c->stats.dropped) {
         snprintf(dropped, sizeof(dropped), "%llu",
-                 (unsigned long long)c->buf.dropped);
+                 (unsigned long long)c->stats.dropped);
         keys[n] = XCH_BE_STATUS_BYTES_DROPPED;
         vals[n++] = dropped;
     }
-    err_changed = strcmp(err, c->pub_error ? c->pub_error : "") != 0;
-    if (err_changed) {
-        if (c->error) {
-            err_copy = strdup(c->error);
-            if (!err_copy)
-                return;
-        }
-        keys[n] = XCH_BE_STATUS_ERROR;
-        vals[n++] = c->error; /* NULL: remove the key */
-    }
-    if (!n || write_be(c, keys, vals, n)) {
-        free(err_copy);
-        return;
-    }
-    c->pub_connected = connected;
-    c->pub_dropped = c->buf.dropped;
-    if (err_changed) {
-        free(c->pub_error);
-        c->pub_error = err_copy;
-    }
-}
-
-/* ---- the ring ---- */
-
-static void ring_down(xcd_channel *c)
-{
-    if (c->port >= 0) {
-        xenevtchn_unbind(c->d->xce, (evtchn_port_t)c->port);
-        xcd_daemon_port_set(c->d, c->port, NULL);
-    }
-    c->port = -1;
-    if (c->page)
-        xengnttab_unmap(c->d->xgt, c->page, 1);
-    c->page = NULL;
-    c->ring.intf = NULL;
-    if (c->storm_ev)
-        event_del(c->storm_ev);
-    c->storm_masked = false;
-    xcd_relay_ring_down(c);
-}
-
-/* Records err as the channel's last error and logs it. */
-void xcd_channel_set_error(xcd_channel *c, char *err)
-{
-    if (!err)
-        return;
-    xcd_log(LOG_ERR, "%s: %s", c->be, err);
-    free(c->error);
-    c->error = err;
-}
-
-/* Garbage from the frontend: logged once until the channel connects. */
-static void bad_frontend(xcd_channel *c, char *err)
-{
-    if (c->bad_fe_logged) {
-        free(err);
-        return;
-    }
-    c->bad_fe_logged = true;
-    xcd_channel_set_error(c, err);
-}
-
-/* The error key first: whoever sees BE Closed also sees why. */
-static void enter_error(xcd_channel *c)
-{
-    ring_down(c);
-    set_state(c, XCD_ERROR);
-    xcd_channel_publish(c);
-    write_be_state(c, XenbusStateClosed);
-}
-
-void xcd_channel_fail(xcd_channel *c, int rc, const char *what)
-{
-    if (rc == XCH_ERROR_RING_CORRUPT)
-        c->ring_errors++;
-    xcd_channel_set_error(c, xcd_sprintf("%s: %s, channel stopped", what,
-                                         xch_error_to_string((xch_error)rc)));
-    if (c->state != XCD_DETACHING && c->state != XCD_DETACHED)
-        enter_error(c);
-    else
-        ring_down(c);
-}
-
-/* Reads and checks the frontend's ring-ref and port. 1 if both are
- * there and valid, 0 if not both written yet, XCH_ERROR_INVAL if
- * garbage (reported). */
-static int read_ring_keys(xcd_channel *c, uint32_t *ref, uint32_t *port)
-{
-    char *ref_s = xcd_xs_read(c->d->xs, c->fe, "ring-ref");
-    char *port_s = xcd_xs_read(c->d->xs, c->fe, "port");
-    unsigned long v;
-    int rc;
-
-    if (!ref_s || !port_s) {
-        rc = 0;
+    rc = xch__xs_update(c->d->xctx, c->be, keys, vals, n);
+    c->published_ms = xch__now_ms();
+    if (rc) {
+        if (rc != XCH_ERROR_NOTFOUND)
+            xcd_log_limited(&c->log_rl, LOG_ERR, "%s: writing the status: %s",
+                            c->be, strerror(c->d->xctx->xs_errno));
         goto out;
     }
-    if (xcd_parse_uint(ref_s, UINT32_MAX, &v)) {
-        bad_frontend(c, xcd_sprintf("frontend ring-ref is not a grant "
-                                    "reference (%.32s)",
-                                    ref_s));
-        rc = XCH_ERROR_INVAL;
-        goto out;
-    }
-    *ref = (uint32_t)v;
-    if (xcd_parse_uint(port_s, XCD_PORT_MAX, &v) || v == 0) {
-        bad_frontend(c, xcd_sprintf("frontend port is not an event "
-                                    "channel port (%.32s)",
-                                    port_s));
-        rc = XCH_ERROR_INVAL;
-        goto out;
-    }
-    *port = (uint32_t)v;
-    rc = 1;
+    p->valid = true;
+    p->client_connected = client_connected(c);
+    p->host_end = c->host.state;
+    p->dropped = c->stats.dropped;
+    free(p->host_error);
+    p->host_error = host_error;
+    host_error = NULL;
+    free(p->error);
+    p->error = error;
+    error = NULL;
 out:
-    free(ref_s);
-    free(port_s);
-    return rc;
+    free(host_error);
+    free(error);
 }
 
-/* The frontend's `limit` bounds the buffer. */
-static void apply_limit(xcd_channel *c)
+static void publish_due(evutil_socket_t fd, short what, void *arg)
 {
-    char *s = xcd_xs_read(c->d->xs, c->fe, "limit");
-    bool clamped;
-    size_t limit = xcd_parse_limit(s, &clamped);
-    int64_t dropped;
+    xcd_channel *c = arg;
 
-    if (clamped)
-        xcd_log(LOG_WARNING,
-                "%s: frontend limit %.32s out of range, using "
-                "%zu",
-                c->fe, s ? s : "(none)", limit);
-    free(s);
-    dropped = xcd_buffer_set_cap(&c->buf, limit);
-    if (dropped > 0)
-        xcd_channel_publish(c);
+    (void)fd;
+    (void)what;
+    publish(c);
+    settle(c); /* a failed write is tried again */
 }
 
-/* Maps the ring and binds the event channel the frontend offers. 1 on
- * success, 0 if the frontend has not written both keys yet, or a negative
- * XCH_ERROR_* (reported). */
-static int ring_up(xcd_channel *c)
+/* Status changes reach BE coalesced: at most one write every
+ * XCD_PUBLISH_MIN_MS, whatever the traffic. */
+static void schedule_publish(xcd_channel *c)
 {
-    uint32_t ref = 0, rport = 0;
-    int port, rc;
+    uint64_t now, due;
 
-    rc = read_ring_keys(c, &ref, &rport);
-    if (rc <= 0)
-        return rc;
-    c->page = xengnttab_map_grant_ref(c->d->xgt, c->domid, ref,
-                                      PROT_READ | PROT_WRITE);
-    if (!c->page) {
-        bad_frontend(c, xcd_sprintf("mapping grant reference %u of domain "
-                                    "%u: %s",
-                                    ref, c->domid, strerror(errno)));
-        rc = XCH_ERROR_FAIL;
-        goto out;
-    }
-    xch_ring_attach(&c->ring, c->page, XCH_RING_BACKEND);
-    port = xenevtchn_bind_interdomain(c->d->xce, c->domid, rport);
-    if (port < 0) {
-        bad_frontend(c, xcd_sprintf("binding event channel port %u of "
-                                    "domain %u: %s",
-                                    rport, c->domid, strerror(errno)));
-        rc = XCH_ERROR_FAIL;
-        goto out;
-    }
-    c->port = port;
-    rc = xcd_daemon_port_set(c->d, port, c);
-    if (rc)
-        goto out;
-    c->ref = ref;
-    c->remote_port = rport;
-    c->in_cons_seen = __atomic_load_n(&c->ring.intf->in_cons, __ATOMIC_RELAXED);
-    apply_limit(c);
-    c->storm_window_start = now_ms();
-    c->storm_events = 0;
-    rc = 1;
-out:
-    if (rc < 0)
-        ring_down(c);
-    return rc;
-}
-
-/* ---- the machine ---- */
-
-/* Reads the frontend's state: 0..8, or -1 if absent or garbage
- * (*garbage set then). */
-static int read_fe_state(xcd_channel *c, bool *garbage)
-{
-    char *s = xs_read(c->d->xs, XBT_NULL, c->fe_state_path, &(unsigned int){0});
-    unsigned long v;
-    int state = -1;
-
-    *garbage = false;
-    if (!s)
-        return -1;
-    if (xcd_parse_uint(s, XenbusStateReconfigured, &v))
-        *garbage = true;
-    else
-        state = (int)v;
-    if (*garbage)
-        bad_frontend(c, xcd_sprintf("frontend state is not a xenbus "
-                                    "state (%.32s)",
-                                    s));
-    free(s);
-    return state;
-}
-
-static void connect_ring(xcd_channel *c, bool write_state)
-{
-    int rc = ring_up(c);
-
-    if (rc == 0)
+    if (!publish_needed(c) || armed(c->publish_ev))
         return;
-    if (rc < 0) {
-        enter_error(c);
-        return;
-    }
-    c->bad_fe_logged = false;
-    if (write_state && write_be_state(c, XenbusStateConnected)) {
-        ring_down(c);
-        return;
-    }
-    set_state(c, XCD_CONNECTED);
-    free(c->error);
-    c->error = NULL;
-    xcd_log(LOG_INFO, "%s: connected (ring-ref %u, port %u)", c->be, c->ref,
-            c->remote_port);
-    xcd_channel_publish(c);
-    rc = xcd_relay_guest(c);
-    if (rc < 0)
-        xcd_channel_fail(c, rc, "reading the ring");
+    now = xch__now_ms();
+    due = c->published_ms + XCD_PUBLISH_MIN_MS;
+    arm(c, &c->publish_ev, publish_due, due > now ? due - now : 0);
 }
 
-/* The frontend went away from the ring: take what it left, release. */
-static void close_ring(xcd_channel *c)
+/* ---- the host end's descriptors ---- */
+
+static void want(struct event *ev, bool *on, bool yes)
 {
-    if (c->page && xcd_relay_guest(c) < 0)
-        c->ring_errors++;
-    ring_down(c);
-    if (!write_be_state(c, XenbusStateClosed))
-        set_state(c, XCD_CLOSED);
+    if (!ev || *on == yes)
+        return;
+    if (yes ? event_add(ev, NULL) : event_del(ev))
+        return;
+    *on = yes;
+}
+
+static void client_events_free(xcd_channel *c)
+{
+    timer_free(&c->read_ev);
+    timer_free(&c->write_ev);
+    timer_free(&c->closed_ev);
+    c->reading = c->writing = c->watching_close = false;
+}
+
+static void host_events_free(xcd_channel *c)
+{
+    client_events_free(c);
+    timer_free(&c->wait_ev);
+    c->waiting = false;
+}
+
+static void client_event(evutil_socket_t fd, short what, void *arg);
+static void client_closed(evutil_socket_t fd, short what, void *arg);
+static void wait_event(evutil_socket_t fd, short what, void *arg);
+
+static void client_events_new(xcd_channel *c)
+{
+    struct event_base *base = c->d->base;
+    int fd = c->host.tp.client_fd;
+
+    c->read_ev = event_new(base, fd, EV_READ | EV_PERSIST, client_event, c);
+    c->write_ev = event_new(base, fd, EV_WRITE | EV_PERSIST, client_event, c);
+    if (c->host.tp.ops->closed_event)
+        c->closed_ev =
+            event_new(base, fd, EV_CLOSED | EV_PERSIST, client_closed, c);
+    if (!c->read_ev || !c->write_ev ||
+        (c->host.tp.ops->closed_event && !c->closed_ev))
+        xcd_log(LOG_ERR, "%s: out of memory for the client's events", c->be);
+}
+
+static void wait_event_new(xcd_channel *c)
+{
+    c->wait_ev = event_new(c->d->base, c->host.tp.wait_fd, EV_READ | EV_PERSIST,
+                           wait_event, c);
+    if (!c->wait_ev)
+        xcd_log(LOG_ERR, "%s: out of memory for the endpoint's event", c->be);
+}
+
+/* Watches what the states ask for: clients arriving; the client's
+ * input while the ring has room; its output while some waits; its
+ * hangup while it is not read. */
+static void rearm(xcd_channel *c)
+{
+    bool client = client_connected(c) && c->read_ev;
+    bool listening = c->host.state == XCH_HOST_END_LISTENING;
+    bool reading = false;
+    size_t room = 0;
+
+    if (client && c->guest.page && !c->backlog.len &&
+        !xch_ring_writable(&c->guest.ring, &room) && room > 0)
+        reading = true;
+    want(c->wait_ev, &c->waiting,
+         listening || (client && c->host.tp.ops->wait_while_client));
+    want(c->read_ev, &c->reading, reading);
+    want(c->write_ev, &c->writing, client && c->out.len && !c->host.write_dead);
+    want(c->closed_ev, &c->watching_close, client && !reading);
+}
+
+/* ---- bytes ---- */
+
+/* The client stopped taking output, or the guest's output outgrew the
+ * bound (an episode lasts until the buffer has drained). */
+static void report_output(xcd_channel *c, const xcd_relay_result *res)
+{
+    if (res->write_failed && !c->host.write_dead) {
+        c->host.write_dead = true;
+        xcd_log_limited(&c->log_rl, LOG_INFO,
+                        "%s: the client does not read any more; output is "
+                        "kept for the next one",
+                        c->be);
+    }
+    if (res->dropped && !c->dropping) {
+        c->dropping = true;
+        xcd_log_limited(&c->log_rl, LOG_WARNING,
+                        "%s: the client does not keep up: past %zu buffered "
+                        "bytes, the oldest output is dropped",
+                        c->be, c->out.cap);
+    } else if (c->dropping && !c->out.len) {
+        c->dropping = false;
+        xcd_log_limited(&c->log_rl, LOG_WARNING,
+                        "%s: buffer drained; %llu bytes of output dropped so "
+                        "far",
+                        c->be, (unsigned long long)c->stats.dropped);
+    }
+    if (res->dropped_to_guest)
+        xcd_log_limited(&c->log_rl, LOG_WARNING,
+                        "%s: a client left %llu bytes more than the guest "
+                        "can be kept; dropped",
+                        c->be, (unsigned long long)res->dropped_to_guest);
+}
+
+/* Takes a relay result into the channel: counters, the guest's
+ * notification, the guest side's failure. */
+static void account(xcd_channel *c, const xcd_relay_result *res)
+{
+    xcd_relay_stats_add(&c->stats, res);
+    c->guest.progress += res->from_guest + res->to_guest + res->freed;
+    if (xcd_relay_moved(res) && c->guest.port >= 0)
+        xenevtchn_notify(c->d->xce, (evtchn_port_t)c->guest.port);
+    if (res->ring_rc)
+        xcd_guest_fail(c, res->ring_rc, "console ring");
+    report_output(c, res);
+}
+
+static xcd_relay_io relay_io(xcd_channel *c)
+{
+    bool client = client_connected(c);
+    xcd_relay_io io = {
+        .ring = c->guest.page ? &c->guest.ring : NULL,
+        .out = &c->out,
+        .backlog = &c->backlog,
+        .fd = client ? c->host.tp.client_fd : -1,
+        .may_write = xcd_host_may_write(&c->host),
+        .may_read = client,
+    };
+
+    return io;
+}
+
+/* Takes the next waiting client, if any. */
+static void accept_next(xcd_channel *c)
+{
+    char *msg = NULL;
+    int r;
+
+    if (c->host.state != XCH_HOST_END_LISTENING)
+        return;
+    r = xcd_host_accept(c, &msg);
+    if (r == 1) {
+        client_events_new(c);
+    } else if (r < 0) {
+        host_events_free(c);
+        xcd_host_fail(c, msg);
+    }
+}
+
+/* The client has gone: what it sent goes to the guest (or waits for it),
+ * then the next client's turn. */
+static void client_left(xcd_channel *c)
+{
+    xcd_relay_io io = relay_io(c);
+    xcd_relay_result res = {0};
+
+    if (!client_connected(c))
+        return;
+    io.may_write = false;
+    xcd_relay_leftover(&io, &res);
+    account(c, &res);
+    client_events_free(c);
+    xcd_host_drop_client(c);
+    accept_next(c);
+}
+
+/* Moves what can move, both ways. */
+static void pump(xcd_channel *c)
+{
+    xcd_relay_io io = relay_io(c);
+    xcd_relay_result res = {0};
+
+    xcd_relay_out(&io, &res);
+    if (!res.ring_rc)
+        xcd_relay_in(&io, &res);
+    account(c, &res);
+    if (res.client_eof || res.client_error)
+        client_left(c);
+}
+
+/* ---- events ---- */
+
+static void client_event(evutil_socket_t fd, short what, void *arg)
+{
+    xcd_channel *c = arg;
+
+    (void)fd;
+    (void)what;
+    pump(c);
+    settle(c);
+}
+
+static void client_closed(evutil_socket_t fd, short what, void *arg)
+{
+    xcd_channel *c = arg;
+
+    (void)fd;
+    (void)what;
+    client_left(c);
+    settle(c);
+}
+
+static void wait_event(evutil_socket_t fd, short what, void *arg)
+{
+    xcd_channel *c = arg;
+    bool had_client = client_connected(c);
+    char *msg = NULL;
+    int r;
+
+    (void)fd;
+    (void)what;
+    r = xcd_host_accept(c, &msg);
+    if (r == 1 && !had_client) {
+        client_events_new(c);
+        pump(c); /* what was buffered goes first */
+    } else if (r == 0 && had_client) {
+        client_left(c);
+    } else if (r < 0) {
+        host_events_free(c);
+        xcd_host_fail(c, msg);
+    }
+    settle(c);
+}
+
+static void retry_due(evutil_socket_t fd, short what, void *arg)
+{
+    xcd_channel *c = arg;
+
+    (void)fd;
+    (void)what;
+    if (c->host.state == XCH_HOST_END_FAILED && !xcd_host_open(c)) {
+        wait_event_new(c);
+        accept_next(c);
+    }
+    settle(c);
+}
+
+static void storm_over(evutil_socket_t fd, short what, void *arg)
+{
+    xcd_channel *c = arg;
+
+    (void)fd;
+    (void)what;
+    if (!c->guest.masked || c->guest.port < 0)
+        return;
+    c->guest.masked = false;
+    xenevtchn_unmask(c->d->xce, (evtchn_port_t)c->guest.port);
+    pump(c);
+    settle(c);
 }
 
 static void detach_expired(evutil_socket_t fd, short what, void *arg)
@@ -408,253 +419,188 @@ static void detach_expired(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    c->flush_expired = true;
-    xcd_channel_update(c);
+    c->guest.flush_expired = true;
+    update_now(c); /* may free c */
 }
 
-static void enter_detaching(xcd_channel *c)
+static void update_due(evutil_socket_t fd, short what, void *arg)
 {
-    struct timeval tv = {DETACH_FLUSH_MS / 1000,
-                         (DETACH_FLUSH_MS % 1000) * 1000L};
-
-    set_state(c, XCD_DETACHING);
-    xcd_log(LOG_INFO, "%s: detach requested", c->be);
-    c->flush_expired = false;
-    if (!c->detach_ev)
-        c->detach_ev = evtimer_new(c->d->base, detach_expired, c);
-    if (!c->detach_ev || evtimer_add(c->detach_ev, &tv))
-        c->flush_expired = true;
-}
-
-static void finish_detach(xcd_channel *c, int fe_state)
-{
-    bool fe_closed = fe_state < 0 || fe_state == XenbusStateClosed ||
-                     fe_state == XenbusStateUnknown;
-
-    if (!fe_closed)
-        return;
-    if (c->page) {
-        if (xcd_relay_guest(c) < 0)
-            c->ring_errors++;
-        ring_down(c);
-    }
-    if (c->buf.len && xcd_channel_client_connected(c) && !c->flush_expired)
-        return; /* the client still gets what was buffered */
-    if (c->detach_ev)
-        event_del(c->detach_ev);
-    xcd_relay_close(c);
-    if (!write_be_state(c, XenbusStateClosed)) {
-        set_state(c, XCD_DETACHED);
-        xcd_log(LOG_INFO, "%s: detached", c->be);
-    }
-}
-
-/* On start (also after a daemon restart): take the device as BE says. */
-static void adopt(xcd_channel *c, int be_state, bool online)
-{
-    static const char *const keys[] = {"hotplug-status", "state"};
-    static const char *const vals[] = {"connected", "2"};
-
-    if (!online) {
-        if (be_state == XenbusStateClosed)
-            set_state(c, XCD_DETACHED);
-        else
-            enter_detaching(c);
-        return;
-    }
-    switch (be_state) {
-    case XenbusStateInitWait:
-    case XenbusStateInitialised:
-        set_state(c, XCD_INITWAIT);
-        break;
-    case XenbusStateConnected:
-        xcd_log(LOG_INFO, "%s: adopting a connected channel", c->be);
-        connect_ring(c, false);
-        break;
-    case XenbusStateClosing:
-        set_state(c, XCD_CLOSING);
-        break;
-    case XenbusStateClosed:
-        set_state(c, XCD_CLOSED);
-        break;
-    default:
-        if (!write_be(c, keys, vals, 2)) {
-            c->be_state = XenbusStateInitWait;
-            set_state(c, XCD_INITWAIT);
-        }
-        break;
-    }
-}
-
-/* One step; returns true if the state changed (another step may follow). */
-static bool step(xcd_channel *c, int be_state, bool online, int fe_state)
-{
-    xcd_state before = c->state;
-
-    if (!online && c->state != XCD_DETACHING && c->state != XCD_DETACHED &&
-        c->state != XCD_INIT) {
-        enter_detaching(c);
-        return true;
-    }
-    switch (c->state) {
-    case XCD_INIT:
-        adopt(c, be_state, online);
-        break;
-    case XCD_INITWAIT:
-        if (fe_state == XenbusStateInitialised ||
-            fe_state == XenbusStateConnected)
-            connect_ring(c, true);
-        else if (fe_state == XenbusStateClosed)
-            close_ring(c);
-        break;
-    case XCD_CONNECTED:
-        if (fe_state == XenbusStateClosing) {
-            if (!write_be_state(c, XenbusStateClosing))
-                set_state(c, XCD_CLOSING);
-        } else if (fe_state == XenbusStateClosed ||
-                   fe_state == XenbusStateInitialising) {
-            close_ring(c);
-        }
-        break;
-    case XCD_CLOSING:
-        if (fe_state == XenbusStateClosed ||
-            fe_state == XenbusStateInitialising)
-            close_ring(c);
-        break;
-    case XCD_CLOSED:
-        if (fe_state == XenbusStateInitialising ||
-            fe_state == XenbusStateInitialised) {
-            if (!write_be_state(c, XenbusStateInitWait))
-                set_state(c, XCD_INITWAIT);
-        }
-        break;
-    case XCD_ERROR:
-        if (fe_state == XenbusStateClosed ||
-            fe_state == XenbusStateInitialising)
-            set_state(c, XCD_CLOSED);
-        break;
-    case XCD_DETACHING:
-        finish_detach(c, fe_state);
-        break;
-    case XCD_DETACHED:
-    case XCD_GONE:
-        break;
-    }
-    return c->state != before;
-}
-
-bool xcd_channel_update(xcd_channel *c)
-{
-    char *be_dir, *be_state_s, *online_s;
-    unsigned long v;
-    int be_state = -1, fe_state, i;
-    bool online, garbage;
-
-    be_dir = xs_read(c->d->xs, XBT_NULL, c->be, &(unsigned int){0});
-    if (!be_dir && errno == ENOENT) {
-        xcd_log(LOG_INFO, "%s: removed", c->be);
-        xcd_channel_destroy(c);
-        return false;
-    }
-    free(be_dir);
-    be_state_s = xcd_xs_read(c->d->xs, c->be, "state");
-    online_s = xcd_xs_read(c->d->xs, c->be, "online");
-    if (be_state_s && !xcd_parse_uint(be_state_s, XenbusStateReconfigured, &v))
-        be_state = (int)v;
-    online = !online_s || strcmp(online_s, "0") != 0;
-    free(be_state_s);
-    free(online_s);
-    c->be_state = be_state;
-
-    for (i = 0; i < UPDATE_STEPS; i++) {
-        fe_state = read_fe_state(c, &garbage);
-        c->fe_state = fe_state;
-        if (garbage && c->state != XCD_DETACHING && c->state != XCD_DETACHED) {
-            if (c->state != XCD_ERROR && c->state != XCD_INIT)
-                enter_error(c);
-            if (c->state != XCD_INIT)
-                break;
-        }
-        if (!step(c, c->be_state, online, fe_state))
-            break;
-    }
-    xcd_relay_rearm(c);
-    return true;
-}
-
-/* ---- events from the guest ---- */
-
-static void storm_over(evutil_socket_t fd, short what, void *arg)
-{
-    xcd_channel *c = arg;
-
     (void)fd;
     (void)what;
-    if (!c->storm_masked || c->port < 0)
-        return;
-    c->storm_masked = false;
-    c->storm_events = 0;
-    c->storm_window_start = now_ms();
-    xenevtchn_unmask(c->d->xce, (evtchn_port_t)c->port);
+    update_now(arg); /* may free the channel */
 }
 
 void xcd_channel_event(xcd_channel *c)
 {
-    struct timeval tv = {0, STORM_WINDOW_MS * 1000L};
-    uint64_t now;
-    int rc;
+    xcd_guest *g = &c->guest;
+    unsigned int mask_ms;
 
-    if (!c->page)
+    if (!g->page)
         return;
-    rc = xcd_relay_guest(c);
-    if (rc < 0) {
-        xcd_channel_fail(c, rc, "console ring");
-        return;
-    }
-    if (rc > 0) {
-        /* Only a run of empty events is a storm; real traffic ends it. */
-        c->storm_events = 0;
-        c->storm_logged = false;
-    } else {
-        now = now_ms();
-        if (now - c->storm_window_start > STORM_WINDOW_MS) {
-            c->storm_window_start = now;
-            c->storm_events = 0;
-        }
-        if (++c->storm_events > STORM_EVENTS) {
-            if (!c->storm_ev)
-                c->storm_ev = evtimer_new(c->d->base, storm_over, c);
-            if (c->storm_ev && !evtimer_add(c->storm_ev, &tv)) {
-                if (!c->storm_logged)
-                    xcd_log(LOG_WARNING,
-                            "%s: event storm from the guest, "
-                            "throttled",
-                            c->be);
-                c->storm_logged = true;
-                c->storm_masked = true;
-                return; /* the port stays masked until storm_over */
-            }
+    pump(c);
+    if (g->port >= 0) {
+        mask_ms = xcd_guest_storm(g);
+        if (mask_ms) {
+            g->masked = true;
+            arm(c, &c->storm_ev, storm_over, mask_ms);
+            xcd_log_limited(&c->log_rl, LOG_WARNING,
+                            "%s: event storm from the guest: its events are "
+                            "held back for %u ms",
+                            c->be, mask_ms);
+        } else {
+            xenevtchn_unmask(c->d->xce, (evtchn_port_t)g->port);
         }
     }
-    xenevtchn_unmask(c->d->xce, (evtchn_port_t)c->port);
+    settle(c);
+}
+
+/* ---- the two machines together ---- */
+
+/* Nothing is left for the client to take (a detach may complete). */
+static bool host_flushed(const xcd_channel *c)
+{
+    return !c->out.len || !xcd_host_may_write(&c->host);
+}
+
+static bool fe_closed(int fe_state)
+{
+    return fe_state < 0 || fe_state == XenbusStateClosed ||
+           fe_state == XenbusStateUnknown;
+}
+
+static void settle(xcd_channel *c)
+{
+    xcd_guest *g = &c->guest;
+
+    if (g->state == XCH_GUEST_SIDE_DETACHING) {
+        if (!armed(c->detach_ev) && !g->flush_expired)
+            arm(c, &c->detach_ev, detach_expired, DETACH_FLUSH_MS);
+        if (host_flushed(c) && fe_closed(g->fe_state) && !armed(c->update_ev))
+            arm(c, &c->update_ev, update_due, 0);
+    } else if (armed(c->detach_ev)) {
+        evtimer_del(c->detach_ev);
+    }
+    if (g->state == XCH_GUEST_SIDE_DETACHED &&
+        c->host.state != XCH_HOST_END_CLOSED) {
+        host_events_free(c);
+        xcd_host_close(c);
+    }
+    if (c->host.state == XCH_HOST_END_FAILED &&
+        g->state != XCH_GUEST_SIDE_DETACHED && !armed(c->retry_ev))
+        arm(c, &c->retry_ev, retry_due, xcd_host_backoff(&c->host));
+    rearm(c);
+    schedule_publish(c);
+}
+
+/* Re-reads BE and FE and moves the guest side. Returns false if the
+ * channel was torn down and freed. */
+static bool update_now(xcd_channel *c)
+{
+    char *dir = NULL, *state_s = NULL, *online_s = NULL, *path;
+    unsigned long v;
+    int be_state = -1, rc;
+    bool online;
+
+    rc = xch__xs_read(c->d->xctx, XBT_NULL, c->be, &dir);
+    if (!rc && !dir) {
+        xcd_log(LOG_INFO, "%s: removed", c->be);
+        xcd_channel_destroy(c);
+        return false;
+    }
+    free(dir);
+    if ((path = xch__sprintf("%s/state", c->be))) {
+        xch__xs_read(c->d->xctx, XBT_NULL, path, &state_s);
+        free(path);
+    }
+    if ((path = xch__sprintf("%s/online", c->be))) {
+        xch__xs_read(c->d->xctx, XBT_NULL, path, &online_s);
+        free(path);
+    }
+    if (state_s && !xch__parse_ulong(state_s, XenbusStateReconfigured, &v))
+        be_state = (int)v;
+    online = !online_s || strcmp(online_s, "0") != 0;
+    free(state_s);
+    free(online_s);
+
+    xcd_guest_step(c, be_state, online, host_flushed(c));
+    if (c->guest.page)
+        pump(c); /* what the ring holds: after a connect or an adoption */
+    settle(c);
+    return true;
+}
+
+bool xcd_channel_update(xcd_channel *c)
+{
+    xcd_guest *g = &c->guest;
+    uint64_t now = xch__now_ms();
+
+    if (!xcd_ratelimit_take(&g->update_rl, now)) {
+        if (!armed(c->update_ev))
+            arm(c, &c->update_ev, update_due,
+                xcd_ratelimit_wait_ms(&g->update_rl, now));
+        return true;
+    }
+    return update_now(c);
+}
+
+int xcd_channel_take_listener(xcd_channel *c, int fd, char **errmsg)
+{
+    host_events_free(c);
+    if (xcd_host_take_listener(c, fd, errmsg)) {
+        settle(c);
+        return XCH_ERROR_INVAL;
+    }
+    wait_event_new(c);
+    accept_next(c);
+    settle(c);
+    return 0;
 }
 
 /* ---- creation and destruction ---- */
+
+static char *read_be(xcd_channel *c, const char *key)
+{
+    char *path = xch__sprintf("%s/%s", c->be, key), *val = NULL;
+
+    if (path)
+        xch__xs_read(c->d->xctx, XBT_NULL, path, &val);
+    free(path);
+    return val;
+}
+
+/* The buffer's bound: BE `limit` (the spec's limit=), else the daemon's
+ * default. */
+static size_t read_limit(xcd_channel *c)
+{
+    char *s = read_be(c, "limit");
+    unsigned long v;
+    size_t limit = c->d->opts->buffer_limit;
+
+    if (s && (xch__parse_ulong(s, XCH_CHANNEL_LIMIT_MAX, &v) ||
+              v < XCH_CHANNEL_LIMIT_MIN))
+        xcd_log(LOG_WARNING,
+                "%s: limit %.32s is not a size in %lu..%lu; "
+                "using %zu",
+                c->be, s, XCH_CHANNEL_LIMIT_MIN, XCH_CHANNEL_LIMIT_MAX, limit);
+    else if (s)
+        limit = v;
+    free(s);
+    return limit;
+}
 
 /* Reads and checks the backend's configuration. 0, or XCH_ERROR_INVAL
  * with *errmsg (malloc'd, may be NULL without memory) saying why. */
 static int read_config(xcd_channel *c, char **errmsg)
 {
-    char *conn = xcd_xs_read(c->d->xs, c->be, "connection");
+    char *conn = read_be(c, "connection");
     char *msg = NULL;
     int rc;
 
-    c->name = xcd_xs_read(c->d->xs, c->be, "name");
-    c->path = xcd_xs_read(c->d->xs, c->be, "path");
+    c->name = read_be(c, "name");
+    c->path = read_be(c, "path");
     if (!c->name || xch_channel_name_check(c->name, &msg)) {
-        *errmsg = msg ? xcd_sprintf("backend name: %s", msg)
-                      : xcd_sprintf("backend has no valid name");
-        rc = XCH_ERROR_INVAL;
+        rc = xch__error(errmsg, XCH_ERROR_INVAL, "backend name: %s",
+                        msg ? msg : "missing");
         goto out;
     }
     if (conn && !strcmp(conn, "pty")) {
@@ -662,18 +608,17 @@ static int read_config(xcd_channel *c, char **errmsg)
     } else if (conn && !strcmp(conn, "socket")) {
         c->connection = XCH_CHANNEL_CONNECTION_SOCKET;
         if (!c->path || xch_channel_path_check(c->path, &msg)) {
-            *errmsg = msg ? xcd_sprintf("backend path: %s", msg)
-                          : xcd_sprintf("socket channel without a path");
-            rc = XCH_ERROR_INVAL;
+            rc = xch__error(errmsg, XCH_ERROR_INVAL, "backend path: %s",
+                            msg ? msg : "a socket channel needs one");
             goto out;
         }
     } else {
-        *errmsg = xcd_sprintf("backend connection %.32s is neither pty nor "
-                              "socket",
-                              conn ? conn : "(none)");
-        rc = XCH_ERROR_INVAL;
+        rc = xch__error(errmsg, XCH_ERROR_INVAL,
+                        "backend connection %.32s is neither pty nor socket",
+                        conn ? conn : "(none)");
         goto out;
     }
+    c->limit = read_limit(c);
     rc = 0;
 out:
     free(msg);
@@ -681,28 +626,32 @@ out:
     return rc;
 }
 
-/* Whether the device at BE is one we serve: its frontend is where it must
- * be and has type xenchanneld. */
+/* Whether the device at be is one we serve: its frontend is where it must
+ * be and has type xenchanneld, and the toolstack has written BE state
+ * (last, in the same transaction as everything else). */
 static bool is_ours(xcd_daemon *d, const char *be, const char *fe_expected)
 {
-    char *fe = xcd_xs_read(d->xs, be, "frontend");
-    char *type = NULL, *state = NULL;
+    char *path = NULL, *fe = NULL, *type = NULL, *state = NULL;
     bool ours = false;
 
-    if (!fe)
+    path = xch__sprintf("%s/frontend", be);
+    if (!path || xch__xs_read(d->xctx, XBT_NULL, path, &fe) || !fe)
         goto out;
     if (strcmp(fe, fe_expected) != 0) {
         xcd_log(LOG_WARNING, "%s: frontend %.128s is not %s; ignored", be, fe,
                 fe_expected);
         goto out;
     }
-    type = xcd_xs_read(d->xs, fe, "type");
-    ours = type && !strcmp(type, XCH_CHANNEL_TYPE);
-    /* The toolstack writes BE state with everything else in one
-     * transaction: without it, the device is not complete yet. */
-    state = ours ? xcd_xs_read(d->xs, be, "state") : NULL;
-    ours = ours && state;
+    free(path);
+    path = xch__sprintf("%s/type", fe);
+    if (!path || xch__xs_read(d->xctx, XBT_NULL, path, &type) || !type ||
+        strcmp(type, XCH_CHANNEL_TYPE) != 0)
+        goto out;
+    free(path);
+    path = xch__sprintf("%s/state", be);
+    ours = path && !xch__xs_read(d->xctx, XBT_NULL, path, &state) && state;
 out:
+    free(path);
     free(fe);
     free(type);
     free(state);
@@ -711,13 +660,14 @@ out:
 
 static void channel_free(xcd_channel *c)
 {
-    if (!c)
-        return;
-    if (c->storm_ev)
-        event_free(c->storm_ev);
-    if (c->detach_ev)
-        event_free(c->detach_ev);
-    xcd_buffer_dispose(&c->buf);
+    host_events_free(c);
+    timer_free(&c->retry_ev);
+    timer_free(&c->storm_ev);
+    timer_free(&c->detach_ev);
+    timer_free(&c->publish_ev);
+    timer_free(&c->update_ev);
+    xcd_buffer_dispose(&c->out);
+    xcd_buffer_dispose(&c->backlog);
     free(c->be);
     free(c->fe);
     free(c->fe_token);
@@ -725,21 +675,22 @@ static void channel_free(xcd_channel *c)
     free(c->name);
     free(c->path);
     free(c->error);
-    free(c->pub_error);
+    free(c->host.error);
+    free(c->pub.host_error);
+    free(c->pub.error);
     free(c);
 }
 
 xcd_channel *xcd_channel_create(xcd_daemon *d, unsigned int domid,
                                 unsigned int devid)
 {
+    uint64_t now = xch__now_ms();
     xcd_channel *c = NULL;
     char *be = NULL, *fe = NULL, *msg = NULL;
 
-    be = xcd_sprintf("%s/%u/%u", d->be_base, domid, devid);
-    fe = xcd_sprintf("/local/domain/%u/device/console/%u", domid, devid);
-    if (!be || !fe)
-        goto fail;
-    if (!is_ours(d, be, fe))
+    be = xch__sprintf("%s/%u/%u", d->be_base, domid, devid);
+    fe = xch__sprintf("/local/domain/%u/device/console/%u", domid, devid);
+    if (!be || !fe || !is_ours(d, be, fe))
         goto fail;
     c = calloc(1, sizeof(*c));
     if (!c)
@@ -750,86 +701,92 @@ xcd_channel *xcd_channel_create(xcd_daemon *d, unsigned int domid,
     c->be = be;
     c->fe = fe;
     be = fe = NULL;
-    c->port = -1;
-    c->fe_state = -1;
-    c->be_state = -1;
-    c->pub_connected = -1;
-    c->state = XCD_INIT;
-    xcd_transport_init(&c->tp, &xcd_transport_socket_ops);
-    xcd_buffer_init(&c->buf, XCD_LIMIT_DEFAULT);
+    xcd_guest_init(&c->guest, now);
+    xcd_host_init(&c->host);
+    xcd_ratelimit_init(&c->log_rl, LOG_BURST, LOG_INTERVAL_MS, now);
     if (read_config(c, &msg)) {
         xcd_log(LOG_ERR, "%s: %s; not served", c->be,
                 msg ? msg : "invalid configuration");
         goto fail;
     }
-    c->fe_token = xcd_sprintf("fe/%u/%u", domid, devid);
-    c->fe_state_path = xcd_sprintf("%s/state", c->fe);
+    xcd_buffer_init(&c->out, c->limit, &d->pool);
+    xcd_buffer_init(&c->backlog, BACKLOG_CAP, NULL);
+    c->fe_token = xch__sprintf("fe/%u/%u", domid, devid);
+    c->fe_state_path = xch__sprintf("%s/state", c->fe);
     if (!c->fe_token || !c->fe_state_path)
         goto fail;
-    xcd_daemon_link(d, c);
     if (!xs_watch(d->xs, c->fe_state_path, c->fe_token)) {
         xcd_log(LOG_ERR, "%s: watching %s: %s", c->be, c->fe_state_path,
                 strerror(errno));
-        xcd_daemon_unlink(c->d, c);
         goto fail;
     }
-    xcd_log(LOG_INFO, "%s: new channel", c->be);
-    if (xcd_relay_open(c)) {
-        set_state(c, XCD_ERROR);
-        xcd_channel_publish(c);
-        write_be_state(c, XenbusStateClosed);
-        return c;
+    xcd_registry_add(&d->reg, c);
+    xcd_log(LOG_INFO, "%s: new channel %s (%s)", c->be, c->name,
+            xch_channel_connection_to_string(c->connection));
+    if (!xcd_host_open(c)) {
+        wait_event_new(c);
+        accept_next(c);
     }
-    xcd_channel_publish(c); /* the status keys exist before the handshake */
-    xcd_channel_update(c);
-    return xcd_daemon_find(d, domid, devid);
+    publish(c); /* the status keys exist before the handshake */
+    if (!update_now(c))
+        return NULL;
+    return c;
 fail:
     free(msg);
     free(be);
     free(fe);
-    channel_free(c);
+    if (c)
+        channel_free(c);
     return NULL;
 }
 
 void xcd_channel_destroy(xcd_channel *c)
 {
-    ring_down(c);
-    xcd_relay_close(c);
+    xcd_guest_ring_down(c);
+    host_events_free(c);
+    xcd_host_close(c);
     xs_unwatch(c->d->xs, c->fe_state_path, c->fe_token);
-    if (c->state != XCD_GONE)
-        set_state(c, XCD_GONE);
-    xcd_daemon_unlink(c->d, c);
+    xcd_registry_remove(&c->d->reg, c);
     channel_free(c);
 }
 
 int xcd_channel_status(const xcd_channel *c, xch_channel_status *st)
 {
+    const xcd_guest *g = &c->guest;
+
     xch_channel_status_init_connection(st, c->connection);
-    st->backend = xcd_sprintf("%s", c->be);
+    st->backend = strdup(c->be);
     st->backend_id = c->d->self;
-    st->frontend = xcd_sprintf("%s", c->fe);
+    st->frontend = strdup(c->fe);
     st->frontend_id = c->domid;
     st->devid = (int)c->devid;
-    st->state = c->be_state;
-    st->evtch = c->page ? (int)c->remote_port : 0;
-    st->rref = c->page ? (int)c->ref : 0;
-    if (c->connection == XCH_CHANNEL_CONNECTION_PTY && c->tp.endpoint)
-        st->u.pty.path = strdup(c->tp.endpoint);
-    else if (c->connection == XCH_CHANNEL_CONNECTION_SOCKET && c->path)
+    st->state = g->be_state;
+    st->evtch = g->page ? (int)g->remote_port : 0;
+    st->rref = g->page ? (int)g->ref : 0;
+    if (c->connection == XCH_CHANNEL_CONNECTION_PTY && c->host.tp.endpoint)
+        st->u.pty.path = strdup(c->host.tp.endpoint);
+    else if (c->connection == XCH_CHANNEL_CONNECTION_SOCKET)
         st->u.socket.path = strdup(c->path);
-    st->name = c->name ? strdup(c->name) : NULL;
-    st->backend_state = c->be_state >= 0 ? (xch_xenbus_state)c->be_state
+    st->name = strdup(c->name);
+    st->backend_state = g->be_state >= 0 ? (xch_xenbus_state)g->be_state
                                          : XCH_XENBUS_STATE_UNKNOWN;
-    st->frontend_state = c->fe_state >= 0 ? (xch_xenbus_state)c->fe_state
+    st->frontend_state = g->fe_state >= 0 ? (xch_xenbus_state)g->fe_state
                                           : XCH_XENBUS_STATE_UNKNOWN;
-    st->client_connected = xcd_channel_client_connected(c);
-    st->bytes_to_guest = c->bytes_to_guest;
-    st->bytes_from_guest = c->bytes_from_guest;
-    st->bytes_dropped = c->buf.dropped;
+    st->client_connected = client_connected(c);
+    st->bytes_to_guest = c->stats.to_guest;
+    st->bytes_from_guest = c->stats.from_guest;
+    st->bytes_dropped = c->stats.dropped;
     st->ring_errors = c->ring_errors;
     st->error = c->error ? strdup(c->error) : NULL;
-    if (!st->backend || !st->frontend || (c->name && !st->name) ||
-        (c->error && !st->error))
+    st->guest_side = g->state;
+    st->host_end = c->host.state;
+    st->host_error = c->host.error ? strdup(c->host.error) : NULL;
+    st->buffered = c->out.len;
+    st->limit = c->limit;
+    st->bytes_dropped_to_guest = c->stats.dropped_to_guest;
+    st->storms = g->storms;
+    if (!st->backend || !st->frontend || !st->name ||
+        (c->error && !st->error) || (c->host.error && !st->host_error))
         return XCH_ERROR_NOMEM;
     return 0;
 }

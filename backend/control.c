@@ -16,6 +16,13 @@
  * A descriptor that a request does not use (or a failed one) is closed,
  * and only the first of a request is kept: nothing leaks whatever a
  * client sends.
+ *
+ * No client can keep others out: a connection that has not sent a whole
+ * request within CONTROL_IDLE_MS is closed, and when all places are
+ * taken the oldest connection still waiting for its request makes room
+ * for a new one. Accepting pauses for a moment when the daemon is out of
+ * descriptors. Before answering, the daemon makes sure its xenstore
+ * connection still works: it never answers with stale data.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,19 +37,26 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include "xenchanneld.h"
+#include "channel.h"
+#include "control.h"
+#include "log.h"
 
 #define REQUEST_MAX     4096
-#define CONNECTIONS_MAX 16
+#define CONNECTIONS_MAX 64
 #define FDS_PER_MSG_MAX 16
+/* How long a connection may take to send its request. */
+#define CONTROL_IDLE_MS 5000
+/* How long accepting pauses when the daemon is out of descriptors. */
+#define ACCEPT_PAUSE_MS 1000
 
 typedef struct ctl_conn ctl_conn;
 
 struct ctl_conn {
     xcd_control *ctl;
-    ctl_conn *next;
+    ctl_conn *next; /* newest first */
     int fd;
     struct event *ev;
+    struct event *idle_ev; /* closes it if no request comes */
     char req[REQUEST_MAX + 1];
     size_t req_len;
     char *reply;
@@ -54,6 +68,7 @@ struct xcd_control {
     xcd_daemon *d;
     xcd_transport tp; /* only its listening socket */
     struct event *listen_ev;
+    struct event *resume_ev; /* accepting again after a pause */
     ctl_conn *conns;
     int nconns;
 };
@@ -75,7 +90,7 @@ static char *error_reply(char *msg)
         yajl_gen_string(g, (const unsigned char *)msg, strlen(msg)) ||
         yajl_gen_map_close(g) || yajl_gen_get_buf(g, &buf, &len))
         goto out;
-    out = xcd_sprintf("%.*s\n", (int)len, (const char *)buf);
+    out = xch__sprintf("%.*s\n", (int)len, (const char *)buf);
 out:
     free(msg);
     if (g)
@@ -98,7 +113,7 @@ static char *status_reply(xcd_daemon *d, long domid, long devid)
         yajl_gen_string(g, (const unsigned char *)"status", 6) ||
         yajl_gen_array_open(g))
         goto out;
-    for (c = d->channels; c; c = c->next) {
+    for (c = d->reg.list; c; c = c->next) {
         if ((domid >= 0 && c->domid != (unsigned long)domid) ||
             (devid >= 0 && c->devid != (unsigned long)devid))
             continue;
@@ -110,7 +125,7 @@ static char *status_reply(xcd_daemon *d, long domid, long devid)
     if (yajl_gen_array_close(g) || yajl_gen_map_close(g) ||
         yajl_gen_get_buf(g, &buf, &len))
         goto out;
-    out = xcd_sprintf("%.*s\n", (int)len, (const char *)buf);
+    out = xch__sprintf("%.*s\n", (int)len, (const char *)buf);
 out:
     xch_channel_status_dispose(&st);
     if (g)
@@ -144,18 +159,18 @@ static char *listen_reply(xcd_daemon *d, long domid, long devid, int *passed_fd)
 
     if (domid < 0 || devid < 0)
         return error_reply(
-            xcd_sprintf("\"listen\" needs \"domid\" and \"devid\""));
+            xch__sprintf("\"listen\" needs \"domid\" and \"devid\""));
     if (*passed_fd < 0)
-        return error_reply(xcd_sprintf("\"listen\" needs a listening "
-                                       "socket passed with SCM_RIGHTS"));
-    c = xcd_daemon_find(d, (unsigned int)domid, (unsigned int)devid);
+        return error_reply(xch__sprintf("\"listen\" needs a listening "
+                                        "socket passed with SCM_RIGHTS"));
+    c = xcd_registry_find(&d->reg, (unsigned int)domid, (unsigned int)devid);
     if (!c)
         return error_reply(
-            xcd_sprintf("no channel %ld of domain %ld", devid, domid));
+            xch__sprintf("no channel %ld of domain %ld", devid, domid));
     fd = *passed_fd;
     *passed_fd = -1;
-    if (xcd_relay_take_listener(c, fd, &msg)) {
-        reply = error_reply(msg ? msg : xcd_sprintf("cannot use the socket"));
+    if (xcd_channel_take_listener(c, fd, &msg)) {
+        reply = error_reply(msg ? msg : xch__sprintf("cannot use the socket"));
         return reply;
     }
     return status_reply(d, domid, devid);
@@ -172,21 +187,21 @@ char *xcd_control_handle(xcd_daemon *d, const char *request, int *passed_fd)
 
     root = yajl_tree_parse(request, parse_err, sizeof(parse_err));
     if (!root || !YAJL_IS_OBJECT(root)) {
-        reply = error_reply(xcd_sprintf("request is not a JSON object"));
+        reply = error_reply(xch__sprintf("request is not a JSON object"));
         goto out;
     }
     op = yajl_tree_get(root, request_key, yajl_t_string);
     op_s = op ? YAJL_GET_STRING(op) : NULL;
     if (!op_s) {
-        reply = error_reply(xcd_sprintf("request has no \"request\" string"));
+        reply = error_reply(xch__sprintf("request has no \"request\" string"));
         goto out;
     }
-    if (get_id(root, "domid", XCD_DOMID_MAX, &domid)) {
-        reply = error_reply(xcd_sprintf("\"domid\" is not a domain id"));
+    if (get_id(root, "domid", (long)XCH__DOMID_MAX, &domid)) {
+        reply = error_reply(xch__sprintf("\"domid\" is not a domain id"));
         goto out;
     }
-    if (get_id(root, "devid", XCD_DEVID_MAX, &devid)) {
-        reply = error_reply(xcd_sprintf("\"devid\" is not a device id"));
+    if (get_id(root, "devid", XCH_CHANNEL_DEVID_MAX, &devid)) {
+        reply = error_reply(xch__sprintf("\"devid\" is not a device id"));
         goto out;
     }
     if (!strcmp(op_s, "status"))
@@ -194,7 +209,7 @@ char *xcd_control_handle(xcd_daemon *d, const char *request, int *passed_fd)
     else if (!strcmp(op_s, "listen"))
         reply = listen_reply(d, domid, devid, passed_fd);
     else
-        reply = error_reply(xcd_sprintf(
+        reply = error_reply(xch__sprintf(
             "unknown request \"%.64s\"; known: status, listen", op_s));
 out:
     if (root)
@@ -218,6 +233,8 @@ static void conn_free(ctl_conn *cn)
     ctl->nconns--;
     if (cn->ev)
         event_free(cn->ev);
+    if (cn->idle_ev)
+        event_free(cn->idle_ev);
     if (cn->passed_fd >= 0)
         close(cn->passed_fd);
     close(cn->fd);
@@ -252,6 +269,7 @@ static void conn_event(evutil_socket_t fd, short what, void *arg);
 /* Switches the connection to writing its reply. */
 static void conn_reply(ctl_conn *cn, char *reply)
 {
+    event_del(cn->idle_ev); /* the reply is ours to finish */
     cn->reply = reply;
     cn->reply_len = reply ? strlen(reply) : 0;
     cn->reply_off = 0;
@@ -288,12 +306,16 @@ static void conn_read(ctl_conn *cn)
     cn->req_len += (size_t)r;
     cn->req[cn->req_len] = '\0';
     nl = memchr(cn->req, '\n', cn->req_len);
-    if (nl) {
+    if (nl && !xcd_daemon_xenstore_alive(cn->ctl->d)) {
+        conn_reply(cn, error_reply(xch__sprintf("xenchanneld lost its "
+                                                "connection to xenstored and "
+                                                "is stopping")));
+    } else if (nl) {
         *nl = '\0';
         conn_reply(cn, xcd_control_handle(cn->ctl->d, cn->req, &cn->passed_fd));
     } else if (cn->req_len == REQUEST_MAX || memchr(cn->req, 0, cn->req_len)) {
         conn_reply(
-            cn, error_reply(xcd_sprintf(
+            cn, error_reply(xch__sprintf(
                     "request longer than %d bytes or not text", REQUEST_MAX)));
     }
 }
@@ -334,20 +356,68 @@ static bool peer_allowed(int fd)
     return cred.uid == 0 || cred.uid == geteuid();
 }
 
+static void conn_idle(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    conn_free(arg);
+}
+
+/* Makes room: closes the oldest connection still waiting for its
+ * request. */
+static void evict_oldest(xcd_control *ctl)
+{
+    ctl_conn *cn, *oldest = NULL;
+
+    for (cn = ctl->conns; cn; cn = cn->next)
+        if (!cn->reply)
+            oldest = cn;
+    if (oldest)
+        conn_free(oldest);
+}
+
+static void resume_accept(evutil_socket_t fd, short what, void *arg)
+{
+    xcd_control *ctl = arg;
+
+    (void)fd;
+    (void)what;
+    event_add(ctl->listen_ev, NULL);
+}
+
+/* Out of descriptors: stop accepting for a moment (the listening socket
+ * would stay readable and spin the loop). */
+static void pause_accept(xcd_control *ctl)
+{
+    struct timeval tv = xch__timeval_ms(ACCEPT_PAUSE_MS);
+
+    if (!ctl->resume_ev)
+        ctl->resume_ev = evtimer_new(ctl->d->base, resume_accept, ctl);
+    if (ctl->resume_ev && !evtimer_add(ctl->resume_ev, &tv))
+        event_del(ctl->listen_ev);
+}
+
 static void control_accept(evutil_socket_t lfd, short what, void *arg)
 {
+    struct timeval idle = xch__timeval_ms(CONTROL_IDLE_MS);
     xcd_control *ctl = arg;
     ctl_conn *cn;
     int fd;
 
     (void)what;
     fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0)
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+            errno == ENOMEM)
+            pause_accept(ctl);
         return;
-    if (ctl->nconns >= CONNECTIONS_MAX || !peer_allowed(fd)) {
+    }
+    if (!peer_allowed(fd)) {
         close(fd);
         return;
     }
+    if (ctl->nconns >= CONNECTIONS_MAX)
+        evict_oldest(ctl);
     cn = calloc(1, sizeof(*cn));
     if (!cn) {
         close(fd);
@@ -360,7 +430,9 @@ static void control_accept(evutil_socket_t lfd, short what, void *arg)
     ctl->conns = cn;
     ctl->nconns++;
     cn->ev = event_new(ctl->d->base, fd, EV_READ | EV_PERSIST, conn_event, cn);
-    if (!cn->ev || event_add(cn->ev, NULL))
+    cn->idle_ev = evtimer_new(ctl->d->base, conn_idle, cn);
+    if (!cn->ev || !cn->idle_ev || event_add(cn->ev, NULL) ||
+        evtimer_add(cn->idle_ev, &idle))
         conn_free(cn);
 }
 
@@ -419,6 +491,8 @@ void xcd_control_close(xcd_control *ctl)
     }
     if (ctl->listen_ev)
         event_free(ctl->listen_ev);
+    if (ctl->resume_ev)
+        event_free(ctl->resume_ev);
     ctl->tp.ops->close(&ctl->tp);
     free(ctl);
 }

@@ -2,103 +2,40 @@
  * daemon.c - the event sources of xenchanneld and device discovery.
  *
  * One libevent base (epoll) watches: the xenstore handle (watch events),
- * the event channel handle (guest notifications), every channel's client
- * and listening descriptors (relay.c), the control socket and signals.
+ * the event channel handle (guest notifications), every channel's
+ * descriptors and timers (channel.c), the control socket and signals.
  *
  * Xenstore watches: the backend directory /local/domain/<self>/backend/
  * console (token "be"), @releaseDomain ("rel"), and each channel's FE
  * state ("fe/<D>/<N>"). A watch event names the node that changed, so an
  * event costs one lookup of the channel it concerns, whatever the number
- * of channels.
+ * of channels; a notification names a port, likewise.
+ *
+ * libxenstore reads xenstored on a thread of its own and tells nothing
+ * when the connection breaks; xs_check_watch then fails with an error
+ * other than EAGAIN. The daemon looks at every wake-up, every second and
+ * before answering a control request.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
 
 #include <event2/event.h>
 
-#include "xenchanneld.h"
+#include "channel.h"
+#include "daemon.h"
+#include "log.h"
+#include "parse.h"
 
 #define TOKEN_BE      "be"
 #define TOKEN_RELEASE "rel"
 #define TOKEN_FE      "fe/"
-#define TABLE_SIZE    1024
 /* Events handled per wake-up before yielding to other sources. */
 #define EVENTS_PER_WAKEUP 64
-
-static size_t table_hash(const xcd_daemon *d, unsigned int domid,
-                         unsigned int devid)
-{
-    return (domid * 31u + devid) % d->table_size;
-}
-
-void xcd_daemon_link(xcd_daemon *d, xcd_channel *c)
-{
-    size_t h = table_hash(d, c->domid, c->devid);
-
-    c->next = d->channels;
-    d->channels = c;
-    c->hnext = d->table[h];
-    d->table[h] = c;
-}
-
-void xcd_daemon_unlink(xcd_daemon *d, xcd_channel *c)
-{
-    size_t h = table_hash(d, c->domid, c->devid);
-    xcd_channel **pp;
-
-    for (pp = &d->channels; *pp; pp = &(*pp)->next) {
-        if (*pp == c) {
-            *pp = c->next;
-            break;
-        }
-    }
-    for (pp = &d->table[h]; *pp; pp = &(*pp)->hnext) {
-        if (*pp == c) {
-            *pp = c->hnext;
-            break;
-        }
-    }
-}
-
-xcd_channel *xcd_daemon_find(const xcd_daemon *d, unsigned int domid,
-                             unsigned int devid)
-{
-    xcd_channel *c;
-
-    for (c = d->table[table_hash(d, domid, devid)]; c; c = c->hnext)
-        if (c->domid == domid && c->devid == devid)
-            return c;
-    return NULL;
-}
-
-int xcd_daemon_port_set(xcd_daemon *d, int port, xcd_channel *c)
-{
-    size_t size;
-    xcd_channel **bigger;
-
-    if (port < 0)
-        return XCH_ERROR_INVAL;
-    if ((size_t)port >= d->by_port_size) {
-        if (!c)
-            return 0;
-        size = d->by_port_size ? d->by_port_size : 64;
-        while (size <= (size_t)port)
-            size *= 2;
-        bigger = realloc(d->by_port, size * sizeof(xcd_channel *));
-        if (!bigger)
-            return XCH_ERROR_NOMEM;
-        memset(bigger + d->by_port_size, 0,
-               (size - d->by_port_size) * sizeof(xcd_channel *));
-        d->by_port = bigger;
-        d->by_port_size = size;
-    }
-    d->by_port[port] = c;
-    return 0;
-}
+/* How often an idle daemon checks its xenstore connection. */
+#define HEALTH_MS 1000
 
 /* ---- discovery ---- */
 
@@ -106,7 +43,7 @@ int xcd_daemon_port_set(xcd_daemon *d, int port, xcd_channel *c)
 static void device_changed(xcd_daemon *d, unsigned int domid,
                            unsigned int devid)
 {
-    xcd_channel *c = xcd_daemon_find(d, domid, devid);
+    xcd_channel *c = xcd_registry_find(&d->reg, domid, devid);
 
     if (c)
         xcd_channel_update(c);
@@ -118,7 +55,7 @@ static void device_changed(xcd_daemon *d, unsigned int domid,
  * updated (which tears down those whose BE is gone). */
 static void scan_domain(xcd_daemon *d, unsigned int domid)
 {
-    char *dir = xcd_sprintf("%s/%u", d->be_base, domid);
+    char *dir = xch__sprintf("%s/%u", d->be_base, domid);
     char **devs = NULL;
     unsigned int i, n = 0;
     unsigned long devid;
@@ -127,14 +64,15 @@ static void scan_domain(xcd_daemon *d, unsigned int domid)
     if (!dir)
         return;
     /* An update frees at most its own channel: `next` stays valid. */
-    for (c = d->channels; c; c = next) {
+    for (c = d->reg.list; c; c = next) {
         next = c->next;
         if (c->domid == domid)
             xcd_channel_update(c);
     }
-    devs = xs_directory(d->xs, XBT_NULL, dir, &n);
-    for (i = 0; devs && i < n; i++)
-        if (!xcd_parse_uint(devs[i], XCD_DEVID_MAX, &devid) && devid > 0)
+    xch__xs_directory(d->xctx, XBT_NULL, dir, &devs, &n);
+    for (i = 0; i < n; i++)
+        if (!xch__parse_ulong(devs[i], XCH_CHANNEL_DEVID_MAX, &devid) &&
+            devid > 0)
             device_changed(d, domid, (unsigned int)devid);
     free(devs);
     free(dir);
@@ -148,13 +86,13 @@ static void scan_all(xcd_daemon *d)
     xcd_channel *c, *next;
 
     /* Known channels too, in case their domain vanished altogether. */
-    for (c = d->channels; c; c = next) {
+    for (c = d->reg.list; c; c = next) {
         next = c->next;
         xcd_channel_update(c);
     }
-    doms = xs_directory(d->xs, XBT_NULL, d->be_base, &n);
-    for (i = 0; doms && i < n; i++)
-        if (!xcd_parse_uint(doms[i], XCD_DOMID_MAX, &domid))
+    xch__xs_directory(d->xctx, XBT_NULL, d->be_base, &doms, &n);
+    for (i = 0; i < n; i++)
+        if (!xch__parse_ulong(doms[i], XCH__DOMID_MAX, &domid))
             scan_domain(d, (unsigned int)domid);
     free(doms);
 }
@@ -166,7 +104,7 @@ static void domains_released(xcd_daemon *d)
     unsigned int *doms = NULL, n = 0, cap = 0, i;
     xcd_channel *c, *next;
 
-    for (c = d->channels; c; c = c->next) {
+    for (c = d->reg.list; c; c = c->next) {
         for (i = 0; i < n && doms[i] != c->domid; i++)
             ;
         if (i < n)
@@ -186,7 +124,7 @@ static void domains_released(xcd_daemon *d)
         if (xs_is_domain_introduced(d->xs, doms[i]))
             continue;
         xcd_log(LOG_INFO, "domain %u is gone: releasing its channels", doms[i]);
-        for (c = d->channels; c; c = next) {
+        for (c = d->reg.list; c; c = next) {
             next = c->next;
             if (c->domid == doms[i])
                 xcd_channel_destroy(c);
@@ -195,12 +133,29 @@ static void domains_released(xcd_daemon *d)
     free(doms);
 }
 
-static void watch_event(xcd_daemon *d, const char *path, const char *token)
+/* Our own token "fe/<domid>/<devid>": the channel it names. */
+static xcd_channel *fe_token_channel(xcd_daemon *d, const char *token)
 {
     unsigned long domid, devid;
-    long dom, dev;
-    char part[24];
+    char part[16];
     const char *slash;
+
+    token += strlen(TOKEN_FE);
+    slash = strchr(token, '/');
+    if (!slash || (size_t)(slash - token) >= sizeof(part))
+        return NULL;
+    memcpy(part, token, (size_t)(slash - token));
+    part[slash - token] = '\0';
+    if (xch__parse_ulong(part, XCH__DOMID_MAX, &domid) ||
+        xch__parse_ulong(slash + 1, XCH_CHANNEL_DEVID_MAX, &devid))
+        return NULL;
+    return xcd_registry_find(&d->reg, (unsigned int)domid, (unsigned int)devid);
+}
+
+static void watch_event(xcd_daemon *d, const char *path, const char *token)
+{
+    xcd_channel *c;
+    long dom, dev;
 
     if (!strcmp(token, TOKEN_RELEASE)) {
         domains_released(d);
@@ -214,41 +169,54 @@ static void watch_event(xcd_daemon *d, const char *path, const char *token)
         else if (dev > 0)
             device_changed(d, (unsigned int)dom, (unsigned int)dev);
     } else if (!strncmp(token, TOKEN_FE, strlen(TOKEN_FE))) {
-        /* Our own token: "fe/<domid>/<devid>". */
-        token += strlen(TOKEN_FE);
-        slash = strchr(token, '/');
-        if (!slash || (size_t)(slash - token) >= sizeof(part))
-            return;
-        memcpy(part, token, (size_t)(slash - token));
-        part[slash - token] = '\0';
-        if (xcd_parse_uint(part, XCD_DOMID_MAX, &domid) ||
-            xcd_parse_uint(slash + 1, XCD_DEVID_MAX, &devid))
-            return;
-        {
-            xcd_channel *c =
-                xcd_daemon_find(d, (unsigned int)domid, (unsigned int)devid);
-
-            if (c)
-                xcd_channel_update(c);
-        }
+        c = fe_token_channel(d, token);
+        if (c)
+            xcd_channel_update(c);
     }
+}
+
+/* Handles the watch events that are waiting (a bounded number); false if
+ * the connection to xenstored is gone. */
+static bool drain_watches(xcd_daemon *d)
+{
+    char **ev;
+    int i;
+
+    for (i = 0; i < EVENTS_PER_WAKEUP && !d->stopping; i++) {
+        ev = xs_check_watch(d->xs);
+        if (!ev)
+            return errno == EAGAIN;
+        watch_event(d, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
+        free(ev);
+    }
+    return true;
+}
+
+bool xcd_daemon_xenstore_alive(xcd_daemon *d)
+{
+    if (d->xenstore_lost)
+        return false;
+    if (drain_watches(d))
+        return true;
+    xcd_log(LOG_ERR, "lost the connection to xenstored; stopping, for a "
+                     "restarted xenchanneld to take the channels over");
+    d->xenstore_lost = true;
+    event_base_loopbreak(d->base);
+    return false;
 }
 
 static void xs_readable(evutil_socket_t fd, short what, void *arg)
 {
-    xcd_daemon *d = arg;
-    char **ev;
-    int i;
-
     (void)fd;
     (void)what;
-    for (i = 0; i < EVENTS_PER_WAKEUP && !d->stopping; i++) {
-        ev = xs_check_watch(d->xs);
-        if (!ev)
-            break;
-        watch_event(d, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
-        free(ev);
-    }
+    xcd_daemon_xenstore_alive(arg);
+}
+
+static void health_check(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    xcd_daemon_xenstore_alive(arg);
 }
 
 static void evtchn_readable(evutil_socket_t fd, short what, void *arg)
@@ -264,7 +232,7 @@ static void evtchn_readable(evutil_socket_t fd, short what, void *arg)
         port = xenevtchn_pending(d->xce);
         if (port < 0)
             break;
-        c = (size_t)port < d->by_port_size ? d->by_port[port] : NULL;
+        c = xcd_registry_port_get(&d->reg, port);
         if (c)
             xcd_channel_event(c); /* unmasks, unless storming */
         else
@@ -276,11 +244,13 @@ static void evtchn_readable(evutil_socket_t fd, short what, void *arg)
 
 static int read_self(xcd_daemon *d)
 {
-    unsigned int len;
+    char *s = NULL;
     unsigned long v;
-    char *s = xs_read(d->xs, XBT_NULL, "domid", &len);
-    int rc = xcd_parse_uint(s, XCD_DOMID_MAX, &v);
+    int rc;
 
+    rc = xch__xs_read(d->xctx, XBT_NULL, "domid", &s);
+    if (!rc)
+        rc = xch__parse_ulong(s, XCH__DOMID_MAX, &v);
     free(s);
     if (rc) {
         xcd_log(LOG_ERR, "cannot read this domain's id from xenstore key "
@@ -294,31 +264,31 @@ static int read_self(xcd_daemon *d)
 int xcd_daemon_start(xcd_daemon *d, struct event_base *base,
                      const xcd_options *opts)
 {
+    struct timeval health = xch__timeval_ms(HEALTH_MS);
     int fd, rc;
 
     d->opts = opts;
     d->base = base;
-    d->table_size = TABLE_SIZE;
-    d->table = calloc(d->table_size, sizeof(xcd_channel *));
-    if (!d->table) {
-        rc = XCH_ERROR_NOMEM;
+    d->pool.cap = opts->buffer_total;
+    rc = xcd_registry_init(&d->reg);
+    if (rc)
         goto out;
-    }
     d->xs = xs_open(0);
     if (!d->xs) {
         xcd_log(LOG_ERR, "cannot connect to xenstore: %s", strerror(errno));
         rc = XCH_ERROR_XENSTORE;
         goto out;
     }
+    rc = xch_ctx_open_xs(&d->xctx, d->xs);
+    if (rc)
+        goto out;
     rc = read_self(d);
     if (rc)
         goto out;
     d->xce = xenevtchn_open(NULL, 0);
     d->xgt = xengnttab_open(NULL, 0);
     if (!d->xce || !d->xgt) {
-        xcd_log(LOG_ERR,
-                "cannot open the event channel and grant devices: "
-                "%s",
+        xcd_log(LOG_ERR, "cannot open the event channel and grant devices: %s",
                 strerror(errno));
         rc = XCH_ERROR_FAIL;
         goto out;
@@ -329,7 +299,7 @@ int xcd_daemon_start(xcd_daemon *d, struct event_base *base,
         rc = XCH_ERROR_FAIL;
         goto out;
     }
-    d->be_base = xcd_sprintf("/local/domain/%u/backend/console", d->self);
+    d->be_base = xch__sprintf("/local/domain/%u/backend/console", d->self);
     if (!d->be_base) {
         rc = XCH_ERROR_NOMEM;
         goto out;
@@ -345,8 +315,10 @@ int xcd_daemon_start(xcd_daemon *d, struct event_base *base,
         event_new(base, xs_fileno(d->xs), EV_READ | EV_PERSIST, xs_readable, d);
     d->evtchn_ev =
         event_new(base, fd, EV_READ | EV_PERSIST, evtchn_readable, d);
-    if (!d->xs_ev || !d->evtchn_ev || event_add(d->xs_ev, NULL) ||
-        event_add(d->evtchn_ev, NULL)) {
+    d->health_ev = event_new(base, -1, EV_PERSIST, health_check, d);
+    if (!d->xs_ev || !d->evtchn_ev || !d->health_ev ||
+        event_add(d->xs_ev, NULL) || event_add(d->evtchn_ev, NULL) ||
+        event_add(d->health_ev, &health)) {
         xcd_log(LOG_ERR, "cannot set up the event loop");
         rc = XCH_ERROR_FAIL;
         goto out;
@@ -361,19 +333,24 @@ out:
 void xcd_daemon_stop(xcd_daemon *d)
 {
     d->stopping = true;
-    while (d->channels)
-        xcd_channel_destroy(d->channels);
+    while (d->reg.list)
+        xcd_channel_destroy(d->reg.list);
     if (d->xs_ev)
         event_free(d->xs_ev);
     if (d->evtchn_ev)
         event_free(d->evtchn_ev);
-    d->xs_ev = d->evtchn_ev = NULL;
+    if (d->health_ev)
+        event_free(d->health_ev);
+    d->xs_ev = d->evtchn_ev = d->health_ev = NULL;
     if (d->xs) {
         if (d->be_base)
             xs_unwatch(d->xs, d->be_base, TOKEN_BE);
         xs_unwatch(d->xs, "@releaseDomain", TOKEN_RELEASE);
-        xs_close(d->xs);
     }
+    xch_ctx_free(d->xctx);
+    d->xctx = NULL;
+    if (d->xs)
+        xs_close(d->xs);
     d->xs = NULL;
     if (d->xce)
         xenevtchn_close(d->xce);
@@ -383,9 +360,5 @@ void xcd_daemon_stop(xcd_daemon *d)
     d->xgt = NULL;
     free(d->be_base);
     d->be_base = NULL;
-    free(d->table);
-    d->table = NULL;
-    free(d->by_port);
-    d->by_port = NULL;
-    d->by_port_size = 0;
+    xcd_registry_dispose(&d->reg);
 }

@@ -13,7 +13,10 @@
 
 #include <event2/event.h>
 
-#include "xenchanneld.h"
+#include "activation.h"
+#include "control.h"
+#include "daemon.h"
+#include "log.h"
 
 #define EXIT_USAGE 2
 
@@ -30,6 +33,15 @@ static void usage(FILE *f)
                "(default 0600)\n"
                "  -g, --socket-group GRP  group (name or id) of channel "
                "sockets\n"
+               "  -b, --buffer-limit SIZE guest output kept per channel for "
+               "a client that\n"
+               "                          lags, unless the channel sets "
+               "its own limit=\n"
+               "                          (default 16M; K, M suffixes)\n"
+               "  -t, --buffer-total SIZE bound of that memory for all "
+               "channels together\n"
+               "                          (default 256M)\n"
+               "  -v, --verbose           debug messages too\n"
                "  -h, --help              this help\n");
 }
 
@@ -46,6 +58,24 @@ static int parse_mode(const char *s, mode_t *mode)
     return 0;
 }
 
+/* A SIZE option: bytes, K or M, in the range of a channel's limit=
+ * (for --buffer-total, up to 1024 times that). */
+static int parse_size_option(const char *opt, const char *s, unsigned long max,
+                             size_t *out)
+{
+    unsigned long v;
+
+    if (xch__parse_size(s, max, &v) || v < XCH_CHANNEL_LIMIT_MIN) {
+        fprintf(stderr,
+                "xenchanneld: %s %s: not a size in bytes (a number, "
+                "optionally followed by K or M) from 4K to %luM\n",
+                opt, s, max >> 20);
+        return XCH_ERROR_INVAL;
+    }
+    *out = v;
+    return 0;
+}
+
 static int parse_group(const char *s, gid_t *gid)
 {
     struct group *gr = getgrnam(s);
@@ -55,7 +85,7 @@ static int parse_group(const char *s, gid_t *gid)
         *gid = gr->gr_gid;
         return 0;
     }
-    if (xcd_parse_uint(s, 0x7fffffffUL, &v))
+    if (xch__parse_ulong(s, 0x7fffffffUL, &v))
         return XCH_ERROR_INVAL;
     *gid = (gid_t)v;
     return 0;
@@ -71,7 +101,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* An event base on epoll: the only backend whose cost does not grow with
- * the number of descriptors. */
+ * the number of descriptors, and one that reports a peer's hangup
+ * (EV_CLOSED) while the daemon does not read it. */
 static struct event_base *epoll_base(void)
 {
     struct event_config *cfg = event_config_new();
@@ -80,7 +111,8 @@ static struct event_base *epoll_base(void)
     if (!cfg)
         return NULL;
     if (!event_config_avoid_method(cfg, "select") &&
-        !event_config_avoid_method(cfg, "poll"))
+        !event_config_avoid_method(cfg, "poll") &&
+        !event_config_require_features(cfg, EV_FEATURE_EARLY_CLOSE))
         base = event_base_new_with_config(cfg);
     event_config_free(cfg);
     return base;
@@ -93,10 +125,15 @@ int main(int argc, char **argv)
         {"control", required_argument, NULL, 'c'},
         {"socket-mode", required_argument, NULL, 'm'},
         {"socket-group", required_argument, NULL, 'g'},
+        {"buffer-limit", required_argument, NULL, 'b'},
+        {"buffer-total", required_argument, NULL, 't'},
+        {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    xcd_options o = {.socket_mode = 0600};
+    xcd_options o = {.socket_mode = 0600,
+                     .buffer_limit = XCD_BUFFER_LIMIT_DEFAULT,
+                     .buffer_total = XCD_BUFFER_TOTAL_DEFAULT};
     xcd_daemon d = {0};
     struct event_base *base = NULL;
     struct event *sigterm = NULL, *sigint = NULL;
@@ -106,7 +143,7 @@ int main(int argc, char **argv)
 
     env = getenv(XCH_CONTROL_PATH_ENV);
     o.control_path = env && *env ? env : XCH_CONTROL_PATH_DEFAULT;
-    while ((opt = getopt_long(argc, argv, "fc:m:g:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "fc:m:g:b:t:vh", opts, NULL)) != -1) {
         switch (opt) {
         case 'f':
             o.foreground = true;
@@ -133,6 +170,20 @@ int main(int argc, char **argv)
             }
             o.set_group = true;
             break;
+        case 'b':
+            if (parse_size_option("--buffer-limit", optarg,
+                                  XCH_CHANNEL_LIMIT_MAX, &o.buffer_limit))
+                return EXIT_USAGE;
+            break;
+        case 't':
+            if (parse_size_option("--buffer-total", optarg,
+                                  XCH_CHANNEL_LIMIT_MAX * 1024UL,
+                                  &o.buffer_total))
+                return EXIT_USAGE;
+            break;
+        case 'v':
+            o.verbose = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -146,7 +197,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
-    xcd_log_init(o.foreground);
+    xcd_log_init(o.foreground, o.verbose);
     signal(SIGPIPE, SIG_IGN);
 
     if (xcd_activation_take(&d.activation, &msg)) {
@@ -178,7 +229,7 @@ int main(int argc, char **argv)
         xcd_log(LOG_ERR, "event loop failed");
         goto out;
     }
-    rc = EXIT_SUCCESS;
+    rc = d.xenstore_lost ? EXIT_FAILURE : EXIT_SUCCESS;
 out:
     free(msg);
     xcd_daemon_stop(&d);

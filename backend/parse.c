@@ -1,75 +1,28 @@
 /*
- * parse.c - strict parsing of what the guest writes, and of watch paths.
- *
- * Whatever comes from the frontend directory is untrusted: a number is
- * accepted only in its one canonical decimal spelling and within range.
+ * parse.c - watch paths under the daemon's backend directory (parse.h).
+ * The domain and device numbers are accepted only in their one canonical
+ * decimal spelling and within range.
  */
 #include <string.h>
 
-#include "xenchanneld.h"
+#include "internal.h"
+#include "parse.h"
 
-#define UINT_DIGITS_MAX 10
+/* Longest number a component may hold. */
+#define COMPONENT_MAX 10
 
-int xcd_parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-    unsigned long v = 0;
-    size_t i, len;
-
-    if (!s)
-        return XCH_ERROR_INVAL;
-    len = strlen(s);
-    if (!len || len > UINT_DIGITS_MAX || (s[0] == '0' && len > 1))
-        return XCH_ERROR_INVAL;
-    for (i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return XCH_ERROR_INVAL;
-        v = v * 10 + (unsigned long)(s[i] - '0');
-    }
-    if (v > max)
-        return XCH_ERROR_INVAL;
-    *out = v;
-    return 0;
-}
-
-size_t xcd_parse_limit(const char *s, bool *clamped)
-{
-    unsigned long v;
-
-    *clamped = false;
-    /* 10 digits always fit an unsigned long on our 64-bit targets, and
-     * anything longer is clamped as too large. */
-    if (s && strlen(s) > UINT_DIGITS_MAX &&
-        strspn(s, "0123456789") == strlen(s) && s[0] != '0') {
-        *clamped = true;
-        return XCD_LIMIT_MAX;
-    }
-    if (xcd_parse_uint(s, ~0UL, &v)) {
-        *clamped = s != NULL;
-        return XCD_LIMIT_DEFAULT;
-    }
-    if (v < XCD_LIMIT_MIN) {
-        *clamped = true;
-        return XCD_LIMIT_MIN;
-    }
-    if (v > XCD_LIMIT_MAX) {
-        *clamped = true;
-        return XCD_LIMIT_MAX;
-    }
-    return (size_t)v;
-}
-
-/* Parses one path component of at most 10 characters as a number. */
+/* Parses one path component as a number of at most max. */
 static int parse_component(const char **p, unsigned long max, long *out)
 {
-    char part[UINT_DIGITS_MAX + 1];
+    char part[COMPONENT_MAX + 1];
     size_t len = strcspn(*p, "/");
     unsigned long v;
 
-    if (len > UINT_DIGITS_MAX)
+    if (len > COMPONENT_MAX)
         return XCH_ERROR_INVAL;
     memcpy(part, *p, len);
     part[len] = '\0';
-    if (xcd_parse_uint(part, max, &v))
+    if (xch__parse_ulong(part, max, &v))
         return XCH_ERROR_INVAL;
     *out = (long)v;
     *p += len;
@@ -89,12 +42,12 @@ int xcd_parse_be_path(const char *base, const char *path, long *domid,
     if (!*p || !p[1])
         return 0;
     p++;
-    if (parse_component(&p, XCD_DOMID_MAX, domid))
+    if (parse_component(&p, XCH__DOMID_MAX, domid))
         return XCH_ERROR_INVAL;
     if (!*p || !p[1])
         return 0;
     p++;
-    if (parse_component(&p, XCD_DEVID_MAX, devid))
+    if (parse_component(&p, XCH_CHANNEL_DEVID_MAX, devid))
         return XCH_ERROR_INVAL;
     return 0;
 }

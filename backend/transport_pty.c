@@ -8,10 +8,11 @@
  * the slave is opened again after a close. So the channel writes to the
  * master only while a client is there, and buffers otherwise:
  *  - a client arrives: inotify reports the slave's IN_OPEN on wait_fd;
- *  - the last client leaves: the master reports a hangup (POLLHUP, and
- *    EIO once its input is read).
+ *  - the last client leaves: inotify reports IN_CLOSE, and the master a
+ *    hangup (POLLHUP, and EIO once its input is read).
  * Before the slave's first open the master reports no hangup, but there is
- * no client either, so the channel starts without one.
+ * no client either: a client is there once the slave has been opened and
+ * while the master is not hung up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,10 +24,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "xenchannel.h"
-
+#include "internal.h"
 #include "transport.h"
-#include "xenchanneld.h"
 
 #define PTY_NAME_MAX 64
 
@@ -43,19 +42,19 @@ static int pty_open(xcd_transport *t, const xcd_transport_config *cfg,
     t->fd = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (t->fd < 0 || grantpt(t->fd) || unlockpt(t->fd) ||
         ptsname_r(t->fd, name, sizeof(name))) {
-        *errmsg = xcd_sprintf("opening a pty: %s", strerror(errno));
-        rc = XCH_ERROR_FAIL;
+        rc = xch__error(errmsg, XCH_ERROR_FAIL, "opening a pty: %s",
+                        strerror(errno));
         goto out;
     }
     if (tcgetattr(t->fd, &tio)) {
-        *errmsg = xcd_sprintf("%s: tcgetattr: %s", name, strerror(errno));
-        rc = XCH_ERROR_FAIL;
+        rc = xch__error(errmsg, XCH_ERROR_FAIL, "%s: tcgetattr: %s", name,
+                        strerror(errno));
         goto out;
     }
     cfmakeraw(&tio);
     if (tcsetattr(t->fd, TCSANOW, &tio)) {
-        *errmsg = xcd_sprintf("%s: raw mode: %s", name, strerror(errno));
-        rc = XCH_ERROR_FAIL;
+        rc = xch__error(errmsg, XCH_ERROR_FAIL, "%s: raw mode: %s", name,
+                        strerror(errno));
         goto out;
     }
     t->endpoint = strdup(name);
@@ -66,8 +65,8 @@ static int pty_open(xcd_transport *t, const xcd_transport_config *cfg,
     t->wait_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (t->wait_fd < 0 ||
         inotify_add_watch(t->wait_fd, name, IN_OPEN | IN_CLOSE) < 0) {
-        *errmsg = xcd_sprintf("%s: inotify: %s", name, strerror(errno));
-        rc = XCH_ERROR_FAIL;
+        rc = xch__error(errmsg, XCH_ERROR_FAIL, "%s: inotify: %s", name,
+                        strerror(errno));
         goto out;
     }
     rc = 0;
@@ -90,8 +89,6 @@ static int pty_accept(xcd_transport *t, char **errmsg)
     bool opened = false;
     ssize_t n, off;
 
-    if (t->client_fd >= 0)
-        return 1;
     for (;;) {
         n = read(t->wait_fd, events, sizeof(events));
         if (n < 0 && errno == EINTR)
@@ -107,18 +104,14 @@ static int pty_accept(xcd_transport *t, char **errmsg)
             off += (ssize_t)sizeof(*ev) + ev->len;
         }
     }
-    if (n < 0 && errno != EAGAIN) {
-        *errmsg = xcd_sprintf("%s: reading inotify events: %s", t->endpoint,
-                              strerror(errno));
-        return XCH_ERROR_FAIL;
-    }
-    /* An open seen now, or earlier by a call that found the master still
-     * hung up (the slave closed and reopened): a client is there if the
-     * master is not hung up. */
+    if (n < 0 && errno != EAGAIN)
+        return xch__error(errmsg, XCH_ERROR_FAIL,
+                          "%s: reading inotify events: %s", t->endpoint,
+                          strerror(errno));
     if (opened)
         t->slave_opened = true;
     if (!t->slave_opened || pty_hung_up(t))
-        return 0;
+        return 0; /* a current client stays set until drop_client */
     t->client_fd = t->fd;
     return 1;
 }
@@ -126,7 +119,6 @@ static int pty_accept(xcd_transport *t, char **errmsg)
 static void pty_drop_client(xcd_transport *t)
 {
     t->client_fd = -1;
-    t->slave_opened = false;
 }
 
 static void pty_close(xcd_transport *t)
@@ -142,6 +134,8 @@ static void pty_close(xcd_transport *t)
 
 const xcd_transport_ops xcd_transport_pty_ops = {
     .kind = "pty",
+    .closed_event = false,
+    .wait_while_client = true,
     .open = pty_open,
     .accept = pty_accept,
     .hung_up = pty_hung_up,

@@ -1,12 +1,20 @@
 /*
  * transport_socket.c - a channel served on a listening unix socket.
  *
- * The socket is created at the channel's path (a stale socket there is
- * removed; anything else, or a socket somebody still listens on, is left
- * alone and the channel fails), with the configured mode and group, or
- * passed to us already listening (socket activation). One client at a
- * time: the listening socket is only watched while there is none, so the
- * others wait in the backlog. The file is removed at close if we made it.
+ * One client at a time: the listening socket is only watched while there
+ * is none, so the others wait in the backlog; EV_CLOSED on the client's
+ * descriptor reports its hangup also while the channel does not read it.
+ *
+ * The socket file is made so that root never acts on a path somebody else
+ * could have changed, even in a directory others may write: the directory
+ * is opened once and everything after happens relative to it. A stale
+ * socket there (nobody listens) is removed; anything else at the path is
+ * left alone and the open fails. The socket is bound inside a fresh
+ * private directory (mode 0700) next to its place, with its final mode
+ * through the umask and its group set there, then moved into place with a
+ * rename that never replaces anything. The file is removed at close if it
+ * is still the one we made. A listening socket may also be passed to us
+ * (socket activation, the control socket's "listen").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,12 +26,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "xenchannel.h"
-
+#include "internal.h"
 #include "transport.h"
-#include "xenchanneld.h"
 
 #define SOCKET_BACKLOG 16
+/* The name of the socket inside the private directory. */
+#define PRIVATE_NAME "s"
+/* Attempts at a private directory name nobody has taken. */
+#define PRIVATE_DIR_TRIES 16
 
 void xcd_transport_init(xcd_transport *t, const xcd_transport_ops *ops)
 {
@@ -34,16 +44,48 @@ void xcd_transport_init(xcd_transport *t, const xcd_transport_ops *ops)
     t->fd = -1;
 }
 
-/* The path holds a socket: is anybody listening on it? */
-static int socket_in_use(const struct sockaddr_un *sa, bool *in_use)
+/* Runs bind() or connect() on fd for `name`, relative to directory dirfd:
+ * a unix socket address is a path, so we stand in the directory for the
+ * call. The daemon is single-threaded where it uses paths. */
+static int at_dir(int dirfd, int fd, const char *name, bool do_bind)
 {
-    int fd, r, rc;
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int cwd, r, err;
+
+    if (strlen(name) >= sizeof(sa.sun_path)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(sa.sun_path, name, strlen(name) + 1);
+    cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cwd < 0)
+        return -1;
+    if (fchdir(dirfd)) {
+        err = errno;
+        close(cwd);
+        errno = err;
+        return -1;
+    }
+    r = do_bind ? bind(fd, (struct sockaddr *)&sa, sizeof(sa))
+                : connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+    err = errno;
+    if (fchdir(cwd))
+        r = -1; /* cannot happen for a directory we could open */
+    close(cwd);
+    errno = err;
+    return r;
+}
+
+/* The socket `name` in dirfd: is anybody listening on it? */
+static int socket_in_use(int dirfd, const char *name, bool *in_use)
+{
+    int fd, rc;
 
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return XCH_ERROR_FAIL;
-    r = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-    if (!r || errno == EAGAIN || errno == EINPROGRESS) {
+    if (!at_dir(dirfd, fd, name, false) || errno == EAGAIN ||
+        errno == EINPROGRESS) {
         *in_use = true;
         rc = 0;
     } else if (errno == ECONNREFUSED) {
@@ -69,103 +111,200 @@ static int socket_adopt(xcd_transport *t, int fd, char **errmsg)
         domain != AF_UNIX ||
         getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
                    &(socklen_t){sizeof(listening)}) ||
-        !listening) {
-        *errmsg = xcd_sprintf("passed descriptor %d is not a listening unix "
-                              "stream socket",
-                              fd);
-        return XCH_ERROR_INVAL;
-    }
+        !listening)
+        return xch__error(errmsg, XCH_ERROR_INVAL,
+                          "passed descriptor %d is not a listening unix "
+                          "stream socket",
+                          fd);
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) ||
-        fcntl(fd, F_SETFD, FD_CLOEXEC)) {
-        *errmsg = xcd_sprintf("passed descriptor %d: %s", fd, strerror(errno));
-        return XCH_ERROR_FAIL;
-    }
+        fcntl(fd, F_SETFD, FD_CLOEXEC))
+        return xch__error(errmsg, XCH_ERROR_FAIL, "passed descriptor %d: %s",
+                          fd, strerror(errno));
     t->fd = fd;
     t->unlink_path = false;
     return 0;
 }
 
+/* Removes what is at `base` in dirfd if it is a socket nobody listens on;
+ * refuses anything else. 0 when the name is free. */
+static int clear_stale(int dirfd, const char *base, const char *path,
+                       char **errmsg)
+{
+    struct stat st;
+    bool in_use = false;
+    int rc;
+
+    if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW)) {
+        if (errno == ENOENT)
+            return 0;
+        return xch__error(errmsg, XCH_ERROR_FAIL, "%s: %s", path,
+                          strerror(errno));
+    }
+    if (!S_ISSOCK(st.st_mode))
+        return xch__error(errmsg, XCH_ERROR_DEVICE_EXISTS,
+                          "%s exists and is not a socket (%s); not removing "
+                          "it",
+                          path,
+                          S_ISLNK(st.st_mode) ? "a symbolic link"
+                                              : "a file or directory");
+    rc = socket_in_use(dirfd, base, &in_use);
+    if (rc || in_use)
+        return xch__error(errmsg, rc ? rc : XCH_ERROR_DEVICE_EXISTS, "%s: %s",
+                          path,
+                          in_use ? "another process listens on it"
+                                 : "cannot probe the existing socket");
+    if (unlinkat(dirfd, base, 0) && errno != ENOENT)
+        return xch__error(errmsg, XCH_ERROR_FAIL,
+                          "removing the stale socket %s: %s", path,
+                          strerror(errno));
+    return 0;
+}
+
+/* Creates a private directory (0700) in dirfd; its name into name. */
+static int private_dir(int dirfd, char *name, size_t size)
+{
+    unsigned int i, salt = (unsigned int)getpid() ^ (unsigned int)xch__now_ms();
+
+    for (i = 0; i < PRIVATE_DIR_TRIES; i++) {
+        salt = salt * 1103515245U + 12345U;
+        snprintf(name, size, ".xenchanneld-%08x", salt);
+        if (!mkdirat(dirfd, name, 0700))
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+/* Moves PRIVATE_NAME of tmpfd to base in dirfd, never replacing anything
+ * (a rename where the file system can, a hard link otherwise). */
+static int move_into_place(int tmpfd, int dirfd, const char *base)
+{
+    if (!renameat2(tmpfd, PRIVATE_NAME, dirfd, base, RENAME_NOREPLACE))
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    if (linkat(tmpfd, PRIVATE_NAME, dirfd, base, 0))
+        return -1;
+    unlinkat(tmpfd, PRIVATE_NAME, 0);
+    return 0;
+}
+
+/* Binds fd in a private directory of dirfd, sets the file's group there
+ * and moves it to base. */
+static int bind_private(xcd_transport *t, const xcd_transport_config *cfg,
+                        int dirfd, const char *base, int fd, char **errmsg)
+{
+    char tmpname[32];
+    struct stat st;
+    mode_t old_mask;
+    int tmpfd = -1, r, rc;
+    bool made = false;
+
+    if (private_dir(dirfd, tmpname, sizeof(tmpname))) {
+        rc = xch__error(errmsg, XCH_ERROR_FAIL,
+                        "creating a private directory next to %s: %s",
+                        cfg->path, strerror(errno));
+        goto out;
+    }
+    made = true;
+    tmpfd =
+        openat(dirfd, tmpname, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (tmpfd < 0) {
+        rc = xch__error(errmsg, XCH_ERROR_FAIL, "opening %s's directory: %s",
+                        cfg->path, strerror(errno));
+        goto out;
+    }
+    old_mask = umask(~cfg->mode & 0777);
+    r = at_dir(tmpfd, fd, PRIVATE_NAME, true);
+    umask(old_mask);
+    if (r) {
+        rc = xch__error(errmsg, XCH_ERROR_FAIL, "binding %s: %s", cfg->path,
+                        strerror(errno));
+        goto out;
+    }
+    if ((cfg->set_group && fchownat(tmpfd, PRIVATE_NAME, (uid_t)-1, cfg->group,
+                                    AT_SYMLINK_NOFOLLOW)) ||
+        fstatat(tmpfd, PRIVATE_NAME, &st, AT_SYMLINK_NOFOLLOW)) {
+        rc = xch__error(errmsg, XCH_ERROR_FAIL, "setting the group of %s: %s",
+                        cfg->path, strerror(errno));
+        goto out;
+    }
+    if (move_into_place(tmpfd, dirfd, base)) {
+        rc = xch__error(
+            errmsg, errno == EEXIST ? XCH_ERROR_DEVICE_EXISTS : XCH_ERROR_FAIL,
+            "%s: %s", cfg->path,
+            errno == EEXIST ? "something appeared there while "
+                              "the socket was made; not "
+                              "replacing it"
+                            : strerror(errno));
+        goto out;
+    }
+    t->unlink_path = true;
+    t->file_dev = st.st_dev;
+    t->file_ino = st.st_ino;
+    rc = 0;
+out:
+    if (tmpfd >= 0) {
+        unlinkat(tmpfd, PRIVATE_NAME, 0); /* if it was not moved */
+        close(tmpfd);
+    }
+    if (made)
+        unlinkat(dirfd, tmpname, AT_REMOVEDIR);
+    return rc;
+}
+
 static int socket_bind(xcd_transport *t, const xcd_transport_config *cfg,
                        char **errmsg)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    size_t len = strlen(cfg->path);
-    struct stat st;
-    bool in_use = false;
-    mode_t old_mask;
-    int fd = -1, r, rc;
+    char *dir = NULL;
+    const char *base;
+    int dirfd = -1, fd = -1, rc;
 
-    if (cfg->path[0] != '/' || len >= sizeof(sa.sun_path)) {
-        *errmsg = xcd_sprintf("socket path %s: not an absolute path of at "
-                              "most %zu bytes",
-                              cfg->path, sizeof(sa.sun_path) - 1);
+    if (xch_channel_path_check(cfg->path, errmsg)) {
         rc = XCH_ERROR_INVAL;
         goto out;
     }
-    memcpy(sa.sun_path, cfg->path, len + 1);
-    if (!lstat(cfg->path, &st)) {
-        if (!S_ISSOCK(st.st_mode)) {
-            *errmsg = xcd_sprintf("%s exists and is not a socket; not "
-                                  "removing it",
-                                  cfg->path);
-            rc = XCH_ERROR_DEVICE_EXISTS;
-            goto out;
-        }
-        rc = socket_in_use(&sa, &in_use);
-        if (rc || in_use) {
-            *errmsg = xcd_sprintf("%s: %s", cfg->path,
-                                  in_use ? "another process listens on it"
-                                         : "cannot probe the existing socket");
-            rc = rc ? rc : XCH_ERROR_DEVICE_EXISTS;
-            goto out;
-        }
-        if (unlink(cfg->path) && errno != ENOENT) {
-            *errmsg = xcd_sprintf("removing the stale socket %s: %s", cfg->path,
-                                  strerror(errno));
-            rc = XCH_ERROR_FAIL;
-            goto out;
-        }
-    }
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        *errmsg = xcd_sprintf("socket: %s", strerror(errno));
-        rc = XCH_ERROR_FAIL;
+    base = strrchr(cfg->path, '/') + 1;
+    dir = base - cfg->path > 1
+              ? xch__sprintf("%.*s", (int)(base - cfg->path - 1), cfg->path)
+              : xch__sprintf("/");
+    if (!dir) {
+        rc = XCH_ERROR_NOMEM;
         goto out;
     }
-    /* The file gets its final mode at once: nobody else can connect in
-     * between. The daemon runs single-threaded here. */
-    old_mask = umask(~cfg->mode & 0777);
-    r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-    umask(old_mask);
-    if (r) {
-        *errmsg = xcd_sprintf("binding %s: %s", cfg->path, strerror(errno));
-        rc = XCH_ERROR_FAIL;
+    dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) {
+        rc = xch__error(errmsg, XCH_ERROR_FAIL, "directory %s of %s: %s", dir,
+                        cfg->path, strerror(errno));
+        goto out;
+    }
+    rc = clear_stale(dirfd, base, cfg->path, errmsg);
+    if (rc)
+        goto out;
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        rc = xch__error(errmsg, XCH_ERROR_FAIL, "socket: %s", strerror(errno));
+        goto out;
+    }
+    rc = bind_private(t, cfg, dirfd, base, fd, errmsg);
+    if (rc)
+        goto out;
+    if (listen(fd, SOCKET_BACKLOG)) {
+        rc = xch__error(errmsg, XCH_ERROR_FAIL, "listening on %s: %s",
+                        cfg->path, strerror(errno));
         goto out;
     }
     t->fd = fd;
     fd = -1;
-    if (!lstat(cfg->path, &st)) {
-        t->unlink_path = true;
-        t->file_dev = st.st_dev;
-        t->file_ino = st.st_ino;
-    }
-    if ((cfg->set_group && chown(cfg->path, (uid_t)-1, cfg->group)) ||
-        chmod(cfg->path, cfg->mode)) {
-        *errmsg = xcd_sprintf("setting the owner group and mode of %s: %s",
-                              cfg->path, strerror(errno));
-        rc = XCH_ERROR_FAIL;
-        goto out;
-    }
-    if (listen(t->fd, SOCKET_BACKLOG)) {
-        *errmsg =
-            xcd_sprintf("listening on %s: %s", cfg->path, strerror(errno));
-        rc = XCH_ERROR_FAIL;
-        goto out;
-    }
     rc = 0;
 out:
     if (fd >= 0)
         close(fd);
+    if (dirfd >= 0)
+        close(dirfd);
+    free(dir);
     return rc;
 }
 
@@ -205,9 +344,9 @@ static int socket_accept(xcd_transport *t, char **errmsg)
     if (fd < 0) {
         if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
             return 0;
-        *errmsg = xcd_sprintf("accepting a client on %s: %s", t->endpoint,
-                              strerror(errno));
-        return XCH_ERROR_FAIL;
+        return xch__error(errmsg, XCH_ERROR_FAIL,
+                          "accepting a client on %s: %s", t->endpoint,
+                          strerror(errno));
     }
     t->client_fd = fd;
     return 1;
@@ -232,7 +371,7 @@ static void socket_close(xcd_transport *t)
 
     socket_drop_client(t);
     if (t->fd >= 0) {
-        /* Remove the file only if it is still the socket we bound. */
+        /* Remove the file only if it is still the socket we made. */
         if (t->unlink_path && t->endpoint && !lstat(t->endpoint, &st) &&
             st.st_dev == t->file_dev && st.st_ino == t->file_ino)
             unlink(t->endpoint);
@@ -246,6 +385,8 @@ static void socket_close(xcd_transport *t)
 
 const xcd_transport_ops xcd_transport_socket_ops = {
     .kind = "socket",
+    .closed_event = true,
+    .wait_while_client = false,
     .open = socket_open,
     .accept = socket_accept,
     .hung_up = socket_hung_up,

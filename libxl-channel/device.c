@@ -266,9 +266,9 @@ static int add_write(xch_ctx *ctx, xs_transaction_t t, struct add_state *st)
     lx = xch__lx_path(st->domid, st->devid);
     domid_s = xch__sprintf("%u", st->domid);
     backend_s = xch__sprintf("%u", st->backend);
-    limit = xch__sprintf("%llu", (unsigned long long)(st->limit
-                                                         ? st->limit
-                                                         : XCH_CHANNEL_LIMIT));
+    limit = xch__sprintf(
+        "%llu",
+        (unsigned long long)(st->limit ? st->limit : XCH_CHANNEL_LIMIT));
     output = socket ? xch__sprintf("chardev:libxl-channel%d", st->devid)
                     : strdup("pty");
     if (!fe || !be || !lx || !domid_s || !backend_s || !limit || !output) {

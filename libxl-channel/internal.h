@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/time.h>
 
 #include <xenstore.h>
 
@@ -96,6 +97,9 @@ int xch__error(char **errmsg, int rc, const char *fmt, ...)
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t xch__now_ms(void);
+
+/* ms as a struct timeval (timers). */
+struct timeval xch__timeval_ms(uint64_t ms);
 
 /* ---- device paths (malloc'd, NULL when out of memory) ------------------ */
 char *xch__fe_path(uint32_t domid, int devid);

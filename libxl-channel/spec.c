@@ -310,8 +310,7 @@ int xch_channel_limit_parse(const char *s, uint64_t *limit_r, char **errmsg)
                           "optionally followed by K or M) of at most 1024M",
                           s ? s : "");
     if (v < XCH_CHANNEL_LIMIT_MIN)
-        return spec_error(errmsg, "limit %q is below the smallest, 4K",
-                          s);
+        return spec_error(errmsg, "limit %q is below the smallest, 4K", s);
     *limit_r = v;
     return 0;
 }

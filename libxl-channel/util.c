@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "internal.h"
@@ -88,6 +89,14 @@ int xch__error(char **errmsg, int rc, const char *fmt, ...)
     free(*errmsg);
     *errmsg = r < 0 ? NULL : s;
     return rc;
+}
+
+struct timeval xch__timeval_ms(uint64_t ms)
+{
+    struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+                         .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+
+    return tv;
 }
 
 uint64_t xch__now_ms(void)

@@ -167,12 +167,12 @@ int xch_domain_self(xch_ctx *ctx, uint32_t *domid);
  * of the guest and that the devid (chan->devid, or the lowest free in
  * 1..7 when it is -1) is free, and writes FE, BE and LX with their
  * permissions, all in one transaction. opts (NULL: defaults) adds what a
- * spec may say beyond xl: a limit goes to FE `limit` and BE `limit`. On success chan->devid and
- * chan->backend_domid hold what was used. Errors: XCH_ERROR_INVAL (bad
- * channel), XCH_ERROR_DOMAIN_NOTFOUND, XCH_ERROR_DEVICE_EXISTS (name or
- * devid taken), XCH_ERROR_NO_FREE_DEVID, XCH_ERROR_XENSTORE,
- * XCH_ERROR_NOMEM; *errmsg (if errmsg) says which, caller frees. Nothing is
- * written on error.
+ * spec may say beyond xl: a limit goes to FE `limit` and BE `limit`. On success
+ * chan->devid and chan->backend_domid hold what was used. Errors:
+ * XCH_ERROR_INVAL (bad channel), XCH_ERROR_DOMAIN_NOTFOUND,
+ * XCH_ERROR_DEVICE_EXISTS (name or devid taken), XCH_ERROR_NO_FREE_DEVID,
+ * XCH_ERROR_XENSTORE, XCH_ERROR_NOMEM; *errmsg (if errmsg) says which, caller
+ * frees. Nothing is written on error.
  */
 int xch_channel_add(xch_ctx *ctx, uint32_t domid, xch_device_channel *chan,
                     const xch_channel_options *opts, char **errmsg);
@@ -225,6 +225,10 @@ int xch_channel_status_list(xch_ctx *ctx, uint32_t domid,
 #define XCH_BE_STATUS_CLIENT_CONNECTED "client-connected"
 #define XCH_BE_STATUS_ERROR            "error"
 #define XCH_BE_STATUS_BYTES_DROPPED    "bytes-dropped"
+/* The host end's state (closed, listening, client, failed) and why it
+ * failed (absent while it works). */
+#define XCH_BE_STATUS_HOST_END   "host-end"
+#define XCH_BE_STATUS_HOST_ERROR "host-error"
 
 /*
  * The daemon's control socket (docs/control-protocol.md): a unix stream

@@ -112,8 +112,8 @@ daemon_fds() { find "/proc/$xcd_pid/fd" -mindepth 1 | wc -l; }
 fd_snapshot() { find "/proc/$xcd_pid/fd" -mindepth 1 -printf '%f %l\n' | sort >"$1"; }
 daemon_maps() { wc -l <"/proc/$xcd_pid/maps"; }
 
-# Writes channel N of guest DOM by hand, in the layout of SPEC §3 (for
-# what xl-channel cannot express, e.g. another `limit`): FE first, so that
+# Writes channel N of guest DOM by hand, in the layout of SPEC §3, LIMIT
+# in FE and BE as the spec's limit= puts it: FE first, so that
 # the backend finds its type when BE appears, and FE state 1 last, since
 # the frontend probes a device in state 1.
 add_channel() { # DOM N NAME CONNECTION PATH LIMIT
@@ -130,13 +130,14 @@ add_channel() { # DOM N NAME CONNECTION PATH LIMIT
         done &&
         xenstore-write "$be/frontend" "$fe" "$be/frontend-id" "$1" \
             "$be/online" 1 "$be/protocol" vt100 "$be/name" "$3" \
-            "$be/connection" "$4" &&
+            "$be/connection" "$4" "$be/limit" "$6" &&
         { [ "$4" != socket ] || xenstore-write "$be/path" "$5"; } &&
         xenstore-write "$be/state" 1 &&
         xenstore-chmod -r "$be" n0 "r$1" &&
         xenstore-write "$lx/frontend" "$fe" "$lx/backend" "$be" \
             "$lx/frontend-id" "$1" "$lx/online" 1 "$lx/state" 1 \
-            "$lx/protocol" vt100 "$lx/name" "$3" "$lx/connection" "$4" &&
+            "$lx/protocol" vt100 "$lx/name" "$3" "$lx/connection" "$4" \
+            "$lx/limit" "$6" &&
         { [ "$4" != socket ] || xenstore-write "$lx/path" "$5"; } &&
         xenstore-write "$fe/state" 1
 }

@@ -20,6 +20,7 @@ unset LD_PRELOAD
 echo "$report" | sed 's/^/# /'
 if [ $rc -ne 0 ]; then
     echo "not ok 1 - 100 MiB echoed through the ring (exit $rc)"
+    echo "1..1"
     exit 1
 fi
 echo "ok 1 - 100 MiB echoed through the ring"
@@ -29,5 +30,7 @@ if [ "$sums" -eq 1 ] && [ "$counts" = "104857600 bytes fnv1a" ]; then
     echo "ok 2 - sent, received and echoed checksums agree"
 else
     echo "not ok 2 - sent, received and echoed checksums agree"
+    echo "1..2"
     exit 1
 fi
+echo "1..2"

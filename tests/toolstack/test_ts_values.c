@@ -114,7 +114,8 @@ static void add_refused(xch_device_channel *chan, const char *what)
     int devid = chan->devid;
 
     assert_int_equal(xch_ctx_open_xs(&ctx, NULL), 0);
-    assert_int_equal(xch_channel_add(ctx, 1, chan, NULL, &errmsg), XCH_ERROR_INVAL);
+    assert_int_equal(xch_channel_add(ctx, 1, chan, NULL, &errmsg),
+                     XCH_ERROR_INVAL);
     assert_non_null(errmsg);
     if (!strstr(errmsg, what))
         fail_msg("message \"%s\" does not mention \"%s\"", errmsg, what);

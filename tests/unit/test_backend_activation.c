@@ -17,7 +17,8 @@
 
 #include <cmocka.h>
 
-#include "../../backend/xenchanneld.h"
+#include "../../backend/activation.h"
+#include "../../backend/control.h"
 
 /* Puts two fresh sockets on descriptors 3 and 4. */
 static void make_fds_3_and_4(void)
@@ -136,12 +137,12 @@ static void test_notify_sends_ready(void **state)
 
 static void test_control_requests(void **state)
 {
-    xcd_channel *table[4] = {NULL};
-    xcd_daemon d = {.table = table, .table_size = 4};
+    xcd_daemon d = {0};
     int fd = -1, sv[2];
     char *r;
 
     (void)state;
+    assert_int_equal(xcd_registry_init(&d.reg), 0);
     r = xcd_control_handle(&d, "{\"request\":\"status\"}", &fd);
     assert_string_equal(r, "{\"status\":[]}\n");
     free(r);
@@ -177,6 +178,7 @@ static void test_control_requests(void **state)
     free(r);
     close(sv[0]);
     close(sv[1]);
+    xcd_registry_dispose(&d.reg);
 }
 
 int main(void)

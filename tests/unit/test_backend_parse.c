@@ -1,6 +1,7 @@
 /*
- * test_backend_parse.c - the daemon's strict parsing of untrusted
- * frontend values, and of its watch paths; its state transition table.
+ * test_backend_parse.c - the strict parsing of numbers and sizes that the
+ * daemon applies to untrusted frontend values and to its options
+ * (libxl-channel/util.c), and of its watch paths (backend/parse.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,16 +10,18 @@
 
 #include <cmocka.h>
 
-#include "../../backend/xenchanneld.h"
+#include "internal.h"
+
+#include "../../backend/parse.h"
 
 static void test_parse_uint_accepts_canonical_decimals(void **state)
 {
     unsigned long v = 99;
 
     (void)state;
-    assert_int_equal(xcd_parse_uint("0", 10, &v), 0);
+    assert_int_equal(xch__parse_ulong("0", 10, &v), 0);
     assert_int_equal(v, 0);
-    assert_int_equal(xcd_parse_uint("4294967295", 4294967295UL, &v), 0);
+    assert_int_equal(xch__parse_ulong("4294967295", 4294967295UL, &v), 0);
     assert_int_equal(v, 4294967295UL);
 }
 
@@ -32,28 +35,54 @@ static void test_parse_uint_rejects_garbage(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(xcd_parse_uint(bad[i], ~0UL, &v), XCH_ERROR_INVAL);
-    assert_int_equal(xcd_parse_uint(NULL, ~0UL, &v), XCH_ERROR_INVAL);
-    assert_int_equal(xcd_parse_uint("9", 8, &v), XCH_ERROR_INVAL);
+        assert_int_equal(xch__parse_ulong(bad[i], 4294967295UL, &v),
+                         XCH_ERROR_INVAL);
+    assert_int_equal(xch__parse_ulong(NULL, ~0UL, &v), XCH_ERROR_INVAL);
+    assert_int_equal(xch__parse_ulong("18446744073709551616", ~0UL, &v),
+                     XCH_ERROR_INVAL); /* one past ULONG_MAX: no overflow */
+    assert_int_equal(xch__parse_ulong("9", 8, &v), XCH_ERROR_INVAL);
     assert_int_equal(v, 7);
 }
 
-static void test_parse_limit_clamps(void **state)
+static void test_parse_size_takes_suffixes(void **state)
 {
-    bool clamped;
+    unsigned long v = 0;
 
     (void)state;
-    assert_int_equal(xcd_parse_limit("1048576", &clamped), 1048576);
-    assert_false(clamped);
-    assert_int_equal(xcd_parse_limit("1", &clamped), XCD_LIMIT_MIN);
-    assert_true(clamped);
-    assert_int_equal(xcd_parse_limit("99999999999999", &clamped),
-                     XCD_LIMIT_MAX);
-    assert_true(clamped);
-    assert_int_equal(xcd_parse_limit("lots", &clamped), XCD_LIMIT_DEFAULT);
-    assert_true(clamped);
-    assert_int_equal(xcd_parse_limit(NULL, &clamped), XCD_LIMIT_DEFAULT);
-    assert_false(clamped);
+    assert_int_equal(xch__parse_size("4096", 1UL << 30, &v), 0);
+    assert_int_equal(v, 4096);
+    assert_int_equal(xch__parse_size("64K", 1UL << 30, &v), 0);
+    assert_int_equal(v, 65536);
+    assert_int_equal(xch__parse_size("16m", 1UL << 30, &v), 0);
+    assert_int_equal(v, 16UL << 20);
+    assert_int_equal(xch__parse_size("1024M", 1UL << 30, &v), 0);
+    assert_int_equal(v, 1UL << 30);
+}
+
+static void test_parse_size_rejects_garbage_and_overflow(void **state)
+{
+    static const char *const bad[] = {"",
+                                      "K",
+                                      "M",
+                                      "1KK",
+                                      "1G",
+                                      "-1K",
+                                      "1.5M",
+                                      "01K",
+                                      " 1K",
+                                      "1K ",
+                                      "0x1K",
+                                      "1025M",
+                                      "18014398509481984K"};
+    unsigned long v = 7;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (xch__parse_size(bad[i], 1UL << 30, &v) != XCH_ERROR_INVAL)
+            fail_msg("size \"%s\" accepted", bad[i]);
+    assert_int_equal(xch__parse_size(NULL, 1UL << 30, &v), XCH_ERROR_INVAL);
+    assert_int_equal(v, 7);
 }
 
 static void test_parse_be_path_levels(void **state)
@@ -108,48 +137,15 @@ static void test_parse_be_path_rejects_others(void **state)
                      XCH_ERROR_INVAL);
 }
 
-static void test_state_transitions(void **state)
-{
-    int s, t;
-
-    (void)state;
-    assert_true(xcd_state_transition_ok(XCD_INIT, XCD_INITWAIT));
-    assert_true(xcd_state_transition_ok(XCD_INITWAIT, XCD_CONNECTED));
-    assert_true(xcd_state_transition_ok(XCD_CONNECTED, XCD_CLOSING));
-    assert_true(xcd_state_transition_ok(XCD_CLOSING, XCD_CLOSED));
-    assert_true(xcd_state_transition_ok(XCD_CLOSED, XCD_INITWAIT));
-    assert_true(xcd_state_transition_ok(XCD_DETACHING, XCD_DETACHED));
-    /* Not allowed: skipping the handshake, leaving a detach, rising from
-     * the dead. */
-    assert_false(xcd_state_transition_ok(XCD_CLOSED, XCD_CONNECTED));
-    assert_false(xcd_state_transition_ok(XCD_DETACHING, XCD_CONNECTED));
-    assert_false(xcd_state_transition_ok(XCD_DETACHED, XCD_INITWAIT));
-    assert_false(xcd_state_transition_ok(XCD_ERROR, XCD_CONNECTED));
-    for (s = 0; s < XCD_STATE_COUNT; s++) {
-        /* Every state can be torn down, GONE goes nowhere. */
-        if (s != XCD_GONE)
-            assert_true(xcd_state_transition_ok(s, XCD_GONE));
-        assert_false(xcd_state_transition_ok(XCD_GONE, s));
-        /* Nothing goes back to INIT. */
-        assert_false(xcd_state_transition_ok(s, XCD_INIT));
-        assert_string_not_equal(xcd_state_name(s), "invalid");
-        for (t = 0; t < XCD_STATE_COUNT; t++)
-            if (s == t)
-                assert_false(xcd_state_transition_ok(s, t));
-    }
-    assert_false(xcd_state_transition_ok(XCD_STATE_COUNT, XCD_GONE));
-    assert_string_equal(xcd_state_name(XCD_STATE_COUNT), "invalid");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_uint_accepts_canonical_decimals),
         cmocka_unit_test(test_parse_uint_rejects_garbage),
-        cmocka_unit_test(test_parse_limit_clamps),
+        cmocka_unit_test(test_parse_size_takes_suffixes),
+        cmocka_unit_test(test_parse_size_rejects_garbage_and_overflow),
         cmocka_unit_test(test_parse_be_path_levels),
         cmocka_unit_test(test_parse_be_path_rejects_others),
-        cmocka_unit_test(test_state_transitions),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,7 +20,9 @@
 
 #include <cmocka.h>
 
-#include "../../backend/xenchanneld.h"
+#include "internal.h"
+
+#include "../../backend/transport.h"
 
 typedef struct fixture {
     char dir[64];
