@@ -136,6 +136,18 @@ out:
 
 /* Copies what the daemon reports about one channel into the matching
  * entry of list. */
+/* *dst takes a copy of src (the daemon's word is newer than xenstore's);
+ * without memory, *dst stays. */
+static void replace_string(char **dst, const char *src)
+{
+    char *copy = src ? strdup(src) : NULL;
+
+    if (src && !copy)
+        return;
+    free(*dst);
+    *dst = copy;
+}
+
 static void merge_one(uint32_t domid, const xch_channel_status *from,
                       xch_channel_status *list, int num, bool *counted)
 {
@@ -151,16 +163,16 @@ static void merge_one(uint32_t domid, const xch_channel_status *from,
         st->bytes_to_guest = from->bytes_to_guest;
         st->bytes_from_guest = from->bytes_from_guest;
         st->bytes_dropped = from->bytes_dropped;
+        st->bytes_dropped_to_guest = from->bytes_dropped_to_guest;
         st->ring_errors = from->ring_errors;
+        st->storms = from->storms;
         st->client_connected = from->client_connected;
-        if (from->error) {
-            char *copy = strdup(from->error);
-
-            if (copy) {
-                free(st->error);
-                st->error = copy;
-            }
-        }
+        st->guest_side = from->guest_side;
+        st->host_end = from->host_end;
+        st->buffered = from->buffered;
+        st->limit = from->limit;
+        replace_string(&st->error, from->error);
+        replace_string(&st->host_error, from->host_error);
         counted[i] = true;
         return;
     }

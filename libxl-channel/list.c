@@ -21,7 +21,7 @@ struct chan_raw {
     int fe_state, evtch, rref;
     char *tty;
     int be_state;
-    char *client_connected, *error, *bytes_dropped;
+    char *client_connected, *error, *bytes_dropped, *host_end, *host_error;
 };
 
 static void chan_raw_dispose(struct chan_raw *c)
@@ -34,6 +34,8 @@ static void chan_raw_dispose(struct chan_raw *c)
     free(c->client_connected);
     free(c->error);
     free(c->bytes_dropped);
+    free(c->host_end);
+    free(c->host_error);
 }
 
 static void chan_raws_free(struct chan_raw *list, int num)
@@ -92,6 +94,16 @@ static bool printable(const char *s)
     return true;
 }
 
+/* A message the backend wrote, replaced if it could mislead a terminal. */
+static int printable_or_replaced(char **msg)
+{
+    if (!*msg || printable(*msg))
+        return 0;
+    free(*msg);
+    *msg = strdup("(unprintable error message)");
+    return *msg ? 0 : XCH_ERROR_NOMEM;
+}
+
 /* Reads channel c->devid of domid (LX, FE, and with be_keys BE). */
 static int read_channel(xch_ctx *ctx, uint32_t domid, bool be_keys,
                         struct chan_raw *c)
@@ -140,12 +152,15 @@ static int read_channel(xch_ctx *ctx, uint32_t domid, bool be_keys,
     if (!rc)
         rc = read_key(ctx, c->backend, XCH_BE_STATUS_BYTES_DROPPED,
                       &c->bytes_dropped);
-    if (!rc && c->error && !printable(c->error)) {
-        free(c->error);
-        c->error = strdup("(unprintable error message)");
-        if (!c->error)
-            rc = XCH_ERROR_NOMEM;
-    }
+    if (!rc)
+        rc = read_key(ctx, c->backend, XCH_BE_STATUS_HOST_END, &c->host_end);
+    if (!rc)
+        rc =
+            read_key(ctx, c->backend, XCH_BE_STATUS_HOST_ERROR, &c->host_error);
+    if (!rc)
+        rc = printable_or_replaced(&c->error);
+    if (!rc)
+        rc = printable_or_replaced(&c->host_error);
 
 out:
     free(fe);
@@ -325,6 +340,9 @@ static int status_of(uint32_t domid, struct chan_raw *c, xch_channel_status *st)
         !xch__parse_ulong(c->bytes_dropped, (unsigned long)-1, &dropped))
         st->bytes_dropped = dropped;
     st->error = take(&c->error);
+    if (c->host_end)
+        xch_host_end_from_string(c->host_end, &st->host_end);
+    st->host_error = take(&c->host_error);
     if (!st->frontend)
         return XCH_ERROR_NOMEM;
     switch (st->connection) {

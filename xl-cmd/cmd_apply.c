@@ -33,9 +33,8 @@ static void rollback(xch_ctx *ctx, uint32_t domid, const xlch_spec *specs,
     int i;
 
     for (i = num - 1; i >= 0; i--) {
-        int r =
-            xch_channel_remove(ctx, domid, specs[i].chan.devid, true, 0,
-                               &errmsg);
+        int r = xch_channel_remove(ctx, domid, specs[i].chan.devid, true, 0,
+                                   &errmsg);
 
         if (r)
             error_msg("cannot remove channel '%s' (devid %d) again: %s",

@@ -25,18 +25,21 @@ const char cmd_list_usage[] =
     "Options:\n"
     "  -l, --long  one row per channel with its domain, devid, name,\n"
     "              connection, backend domain, backend and frontend state,\n"
-    "              whether a client is connected, bytes to and from the\n"
-    "              guest, bytes dropped, ring errors and the socket or pty\n"
-    "              path; an error the backend reports follows on its own\n"
-    "              line. Counters come from xenchanneld's control socket\n"
-    "              and show '-' where it does not answer.\n"
+    "              the host end (listening, client, failed or closed),\n"
+    "              bytes to and from the guest, bytes dropped, ring errors\n"
+    "              and the socket or pty path; an error the backend\n"
+    "              reports, and why a host end failed, follow on lines of\n"
+    "              their own. Counters come from xenchanneld's control\n"
+    "              socket and show '-' where no daemon serves it (a\n"
+    "              backend in another domain); a daemon that does not\n"
+    "              answer is an error.\n"
     "      --json  a JSON array of channel_status objects (libxl's\n"
     "              channelinfo fields plus ours; fields at their default\n"
     "              are left out)\n"
     "  -h, --help  show this help and exit\n"
     "\n"
-    "Exit status: 0 listed, 1 error (no such domain, xenstore failure),\n"
-    "2 usage error.\n";
+    "Exit status: 0 listed, 1 error (no such domain, xenstore failure,\n"
+    "xenchanneld not answering), 2 usage error.\n";
 
 enum list_format { FORMAT_XL, FORMAT_LONG, FORMAT_JSON };
 
@@ -90,29 +93,34 @@ static void print_long_row(const xch_channel_status *st, bool counted)
         path = st->u.socket.path;
     /* The dropped count is also in xenstore: known without the daemon. */
     snprintf(dropped, sizeof(dropped), "%" PRIu64, st->bytes_dropped);
-    printf("%-5u %-5d %-24s %-6s %-3u %-12s %-12s %-6s %12s %12s %10s %8s "
+    printf("%-5u %-5d %-24s %-6s %-3u %-12s %-12s %-9s %12s %12s %10s %8s "
            "%s\n",
            st->frontend_id, st->devid, st->name, conn ? conn : "unknown",
            st->backend_id, xch_xenbus_state_to_string(st->backend_state),
            xch_xenbus_state_to_string(st->frontend_state),
-           st->client_connected ? "yes" : "no",
+           xch_host_end_to_string(st->host_end),
            counter(to, sizeof(to), counted, st->bytes_to_guest),
            counter(from, sizeof(from), counted, st->bytes_from_guest), dropped,
            counter(errors, sizeof(errors), counted, st->ring_errors),
            path && *path ? path : "-");
     if (st->error)
         printf("      error: %s\n", st->error);
+    if (st->host_error)
+        printf("      host end failed: %s\n", st->host_error);
 }
 
 /* Status of domid's channels with the daemon's counters merged in; on
- * error prints it. */
+ * error prints it. *ctl_rc_r: whether the daemon answered (0; also 0
+ * when no daemon serves the control socket: counters stay unknown), or
+ * why not; the list is good either way. */
 static int status_of_domain(xch_ctx *ctx, const char *domain, uint32_t domid,
                             xch_channel_status **list_r, bool **counted_r,
-                            int *num_r)
+                            int *num_r, int *ctl_rc_r)
 {
     char *errmsg = NULL;
     int rc;
 
+    *ctl_rc_r = 0;
     *counted_r = NULL;
     rc = xch_channel_status_list(ctx, domid, list_r, num_r);
     if (rc) {
@@ -127,8 +135,14 @@ static int status_of_domain(xch_ctx *ctx, const char *domain, uint32_t domid,
         error_msg("out of memory");
         return XCH_ERROR_NOMEM;
     }
-    /* No daemon (or one in another domain): the counters stay unknown. */
-    xch_control_query_status(domid, *list_r, *num_r, *counted_r, &errmsg);
+    /* No daemon (or one in another domain): the counters stay unknown.
+     * A daemon that is there but does not answer is an error. */
+    rc = xch_control_query_status(domid, *list_r, *num_r, *counted_r, &errmsg);
+    if (rc && rc != XCH_ERROR_NOTFOUND) {
+        error_msg("counters of domain '%s' unavailable: %s", domain,
+                  errmsg ? errmsg : xch_error_to_string(rc));
+        *ctl_rc_r = rc;
+    }
     free(errmsg);
     return 0;
 }
@@ -147,13 +161,13 @@ static int print_long(xch_ctx *ctx, const char *domain, uint32_t domid)
 {
     xch_channel_status *list = NULL;
     bool *counted = NULL;
-    int num = 0, i, rc;
+    int num = 0, i, rc, ctl_rc;
 
-    rc = status_of_domain(ctx, domain, domid, &list, &counted, &num);
+    rc = status_of_domain(ctx, domain, domid, &list, &counted, &num, &ctl_rc);
     for (i = 0; !rc && i < num; i++)
         print_long_row(&list[i], counted[i]);
     status_free(list, counted, num);
-    return rc;
+    return rc ? rc : ctl_rc;
 }
 
 static int gen_json(xch_ctx *ctx, yajl_gen gen, const char *domain,
@@ -161,9 +175,9 @@ static int gen_json(xch_ctx *ctx, yajl_gen gen, const char *domain,
 {
     xch_channel_status *list = NULL;
     bool *counted = NULL;
-    int num = 0, i, rc;
+    int num = 0, i, rc, ctl_rc;
 
-    rc = status_of_domain(ctx, domain, domid, &list, &counted, &num);
+    rc = status_of_domain(ctx, domain, domid, &list, &counted, &num, &ctl_rc);
     for (i = 0; !rc && i < num; i++) {
         if (xch_channel_status_gen_json(gen, &list[i]) != yajl_gen_status_ok) {
             error_msg("cannot generate JSON");
@@ -171,7 +185,7 @@ static int gen_json(xch_ctx *ctx, yajl_gen gen, const char *domain,
         }
     }
     status_free(list, counted, num);
-    return rc;
+    return rc ? rc : ctl_rc;
 }
 
 int cmd_list(const struct xlch_command *cmd, int argc, char **argv)
@@ -235,13 +249,16 @@ int cmd_list(const struct xlch_command *cmd, int argc, char **argv)
             rc = print_xl(ctx, argv[optind + i], domids[i]);
         break;
     case FORMAT_LONG:
-        printf("%-5s %-5s %-24s %-6s %-3s %-12s %-12s %-6s %12s %12s %10s "
+        printf("%-5s %-5s %-24s %-6s %-3s %-12s %-12s %-9s %12s %12s %10s "
                "%8s %s\n",
                "Dom", "Devid", "Name", "Conn", "BE", "BE-state", "FE-state",
-               "Client", "To-guest", "From-guest", "Dropped", "RingErrs",
+               "Host-end", "To-guest", "From-guest", "Dropped", "RingErrs",
                "Path");
-        for (i = 0; !rc && i < ndom; i++)
-            rc = print_long(ctx, argv[optind + i], domids[i]);
+        for (i = 0; i < ndom; i++) {
+            int r = print_long(ctx, argv[optind + i], domids[i]);
+
+            rc = rc ? rc : r;
+        }
         break;
     case FORMAT_JSON:
         gen = yajl_gen_alloc(NULL);

@@ -149,8 +149,8 @@ out:
     return rc;
 }
 
-int config_read_channels(const char *filename, xlch_spec **specs_r,
-                         int *num_r, char **errmsg)
+int config_read_channels(const char *filename, xlch_spec **specs_r, int *num_r,
+                         char **errmsg)
 {
     char *data = NULL, *report = NULL, *quoted = NULL;
     size_t data_len = 0, report_len = 0;

@@ -84,8 +84,8 @@ typedef struct xlch_spec {
  * (channel[0] is the first), the spec and the problem; libxlutil's syntax
  * errors are passed on as it words them (FILE:LINE: ...).
  */
-int config_read_channels(const char *filename, xlch_spec **specs_r,
-                         int *num_r, char **errmsg);
+int config_read_channels(const char *filename, xlch_spec **specs_r, int *num_r,
+                         char **errmsg);
 
 /* Disposes num entries and frees the array (NULL-safe). */
 void specs_free(xlch_spec *specs, int num);

@@ -89,18 +89,22 @@ ok "list --json parses back with the right values"
 
 # --- the backend's status keys in the long listing
 xenstore-write "$(be 1)/state" 4 "$(be 1)/client-connected" 1 \
-    "$(be 1)/bytes-dropped" 4096 "$(be 1)/error" "ring corrupt: prod-cons 5000" ||
+    "$(be 1)/host-end" client "$(be 1)/bytes-dropped" 4096 \
+    "$(be 1)/error" "ring corrupt: prod-cons 5000" \
+    "$(be 2)/host-end" failed \
+    "$(be 2)/host-error" "$tmp/s.sock exists and is not a socket" ||
     bail "backend status keys written"
 "$xl" list -l guest1 >"$tmp/long" &&
     cmp "$tmp/long" <(sed "s|@TMP@|$tmp|" "$data/list-long.txt") ||
     { show "$tmp/long"; false; }
-ok "list --long shows names, states, the backend's status keys (expected bytes)"
+ok "list --long shows names, states, the host end, the backend's status keys (expected bytes)"
 "$xl" list --json guest1 | python3 -c '
 import json, sys
 a = json.load(sys.stdin)[0]
 assert a["client_connected"] is True and a["bytes_dropped"] == 4096
 assert a["error"] == "ring corrupt: prod-cons 5000"
-assert a["backend_state"] == "connected"'
+assert a["backend_state"] == "connected" and a["host_end"] == "client"
+'
 ok "and --json the same"
 
 # --- a gap in the devids: each row from its own device
