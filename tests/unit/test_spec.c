@@ -261,7 +261,8 @@ static void test_spec_parse_disposes_previous_content(void **state)
     /* Parsing again into the same struct frees what it held (ASan checks
      * that nothing leaks) and leaves nothing of it behind. */
     assert_int_equal(
-        xch_channel_spec_parse("connection=pty,name=second", &ch, NULL, &msg), 0);
+        xch_channel_spec_parse("connection=pty,name=second", &ch, NULL, &msg),
+        0);
     assert_null(msg);
     assert_string_equal(ch.name, "second");
     assert_int_equal(ch.connection, XCH_CHANNEL_CONNECTION_PTY);
@@ -296,8 +297,8 @@ static void test_spec_errmsg_may_be_null(void **state)
     xch_device_channel_init(&ch);
     assert_int_equal(xch_channel_spec_parse("name=x", &ch, NULL, NULL),
                      XCH_ERROR_INVAL);
-    assert_int_equal(xch_channel_spec_parse("name=x,connection=pty", &ch, NULL, NULL),
-                     0);
+    assert_int_equal(
+        xch_channel_spec_parse("name=x,connection=pty", &ch, NULL, NULL), 0);
     assert_string_equal(ch.name, "x");
     xch_device_channel_dispose(&ch);
 }
@@ -366,7 +367,7 @@ static void test_spec_limit_takes_bytes_k_and_m(void **state)
     static const struct {
         const char *value;
         uint64_t bytes;
-    } ok[] = {{"4096", 4096},      {"4K", 4096},           {"64k", 65536},
+    } ok[] = {{"4096", 4096},      {"4K", 4096},         {"64k", 65536},
               {"16M", 16UL << 20}, {"1024M", 1UL << 30}, {" 2M ", 2UL << 20}};
     xch_device_channel ch;
     xch_channel_options opts;
@@ -393,9 +394,9 @@ static void test_spec_limit_takes_bytes_k_and_m(void **state)
 
 static void test_spec_limit_rejects_bad_sizes(void **state)
 {
-    static const char *const bad[] = {"0",  "4095", "3K",   "1025M", "2G",
-                                      "1.5M", "-1", "10X",  "K",     "0x1000",
-                                      "016M", "99999999999999999999"};
+    static const char *const bad[] = {
+        "0",  "4095", "3K", "1025M",  "2G",   "1.5M",
+        "-1", "10X",  "K",  "0x1000", "016M", "99999999999999999999"};
     xch_device_channel ch;
     xch_channel_options opts;
     char spec[64], *msg = NULL;
