@@ -218,10 +218,24 @@ static int write_keys(xch_ctx *ctx, xs_transaction_t t, const char *dir,
     return rc;
 }
 
-/* Picks the devid: the requested one if free, else the lowest free. */
+/* Another devid in set that ends in the same digit as devid, or -1: a
+ * Linux guest numbers its consoles by that digit, so two such channels
+ * would share one console (and a devid ending in 0 is never probed). */
+static int devid_same_digit(const struct devid_set *set, int devid)
+{
+    int other;
+
+    for (other = devid % 10; other <= XCH_CHANNEL_DEVID_MAX; other += 10)
+        if (other && other != devid && devid_set_has(set, other))
+            return other;
+    return -1;
+}
+
+/* Picks the devid: the requested one if free, else the lowest free one
+ * whose last digit no other console has. */
 static int add_choose_devid(struct add_state *st, const struct devid_set *set)
 {
-    int devid = st->chan->devid;
+    int devid = st->chan->devid, other;
 
     if (devid != -1) {
         if (devid_set_has(set, devid))
@@ -229,11 +243,25 @@ static int add_choose_devid(struct add_state *st, const struct devid_set *set)
                               "domain %u already has a console with devid "
                               "%d",
                               st->domid, devid);
+        if (devid % 10 == 0)
+            return xch__error(&st->errmsg, XCH_ERROR_INVAL,
+                              "devid %d ends in 0: a Linux guest numbers its "
+                              "consoles by the devid's last digit and never "
+                              "probes one ending in 0 (the primary console)",
+                              devid);
+        other = devid_same_digit(set, devid);
+        if (other != -1)
+            return xch__error(&st->errmsg, XCH_ERROR_DEVICE_EXISTS,
+                              "devid %d ends in the same digit as devid %d "
+                              "of domain %u: a Linux guest numbers its "
+                              "consoles by that digit and would run both on "
+                              "one console",
+                              devid, other, st->domid);
         st->devid = devid;
         return 0;
     }
     for (devid = 1; devid <= XCH_DEVID_AUTO_MAX; devid++) {
-        if (!devid_set_has(set, devid)) {
+        if (!devid_set_has(set, devid) && devid_same_digit(set, devid) == -1) {
             st->devid = devid;
             return 0;
         }

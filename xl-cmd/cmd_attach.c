@@ -75,8 +75,8 @@ void toolstack_warn_devid(const xch_device_channel *chan)
 {
     if (chan->devid > XCH_DEVID_AUTO_MAX)
         fprintf(stderr,
-                "xl-channel: warning: devid %d: a Linux guest keeps only "
-                "the last digit of a console's devid\n",
+                "xl-channel: warning: devid %d: a Linux guest gives hvc "
+                "ttys to seven channels only (hvc1 to hvc7)\n",
                 chan->devid);
 }
 

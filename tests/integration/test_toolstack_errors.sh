@@ -52,6 +52,12 @@ ok "duplicate name refused"
 msg="already has a console with devid 1"
 refused 1 attach guest1 "name=org.test.two,connection=pty,devid=1"
 ok "taken devid refused"
+msg="devid 10 ends in 0: a Linux guest .* never probes"
+refused 1 attach guest1 "name=org.test.ten,connection=pty,devid=10"
+ok "a devid ending in 0 refused (Linux never probes it)"
+msg="devid 11 ends in the same digit as devid 1 of domain $dom"
+refused 1 attach guest1 "name=org.test.eleven,connection=pty,devid=11"
+ok "a devid sharing its last digit with another console's refused"
 msg="backend domain 'nosuchdriver' not found"
 refused 1 attach guest1 "name=org.test.two,connection=pty,backend=nosuchdriver"
 ok "missing backend domain refused"
@@ -78,6 +84,15 @@ ok "an eighth channel without devid: clear error, nothing written"
     grep -q "warning: devid 8" "$tmp/err" &&
     [ "$(xenstore-read "/libxl/$dom/device/console/8/name")" = org.test.8 ]
 ok "an eighth channel with devid=8 is attached, with a warning"
+
+# --- automatic devids skip a last digit an explicit devid took
+dom2=$("$xenhost" domain-create "$host" guest2) || bail "second guest created"
+"$xl" attach guest2 "name=org.test.a,connection=pty,devid=12" &&
+    "$xl" attach guest2 "name=org.test.b,connection=pty" &&
+    "$xl" attach guest2 "name=org.test.c,connection=pty" &&
+    [ "$(xenstore-list "/libxl/$dom2/device/console" | sort -n |
+        tr '\n' ' ')" = "1 3 12 " ]
+ok "with devid 12 taken, automatic devids are 1 and 3 (not 2)"
 
 # --- detach errors
 msg="has no channel named 'nosuch'"
