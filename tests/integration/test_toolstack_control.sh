@@ -25,10 +25,10 @@ wait_line 3 ready || bail "stand-in control server ready"
 show "$tmp/long"
 [ "$(head -n 1 "$tmp/requests")" = "{\"request\":\"status\",\"domid\":$dom}" ]
 ok "the request is one JSON line: status of the listed domain"
-grep -Eq '^1 +1 +org\.test\.one .* yes +1234 +56789 +7 +2 -$' "$tmp/long" &&
+grep -Eq '^1 +1 +org\.test\.one .* client +1234 +56789 +7 +2 -$' "$tmp/long" &&
     grep -q '^      error: from the daemon$' "$tmp/long"
 ok "counters, client and error of devid 1 come from the daemon"
-grep -Eq '^1 +2 +org\.test\.two .* no +- +- +0 +- ' "$tmp/long"
+grep -Eq '^1 +2 +org\.test\.two .* closed +- +- +0 +- ' "$tmp/long"
 ok "devid 2, which the daemon did not report for this domain, shows '-'"
 
 "$xl" list --json guest1 | python3 -c '
@@ -40,12 +40,15 @@ assert a["name"] == "org.test.one"  # the name stays the one from xenstore
 assert "bytes_to_guest" not in b'
 ok "--json carries the counters of devid 1 only"
 
+# A daemon that is there but does not answer properly is an error (exit
+# 1, said on stderr); the rows are still listed, counters '-'.
 for mode in "an error reply" "garbage" "a closed connection"; do
-    "$xl" list -l guest1 >"$tmp/long" 2>"$tmp/err" &&
-        [ ! -s "$tmp/err" ] &&
-        grep -Eq '^1 +1 +org\.test\.one .* no +- +- +0 +- ' "$tmp/long" ||
+    "$xl" list -l guest1 >"$tmp/long" 2>"$tmp/err"
+    [ $? -eq 1 ] &&
+        grep -q "counters of domain 'guest1' unavailable: " "$tmp/err" &&
+        grep -Eq '^1 +1 +org\.test\.one .* closed +- +- +0 +- ' "$tmp/long" ||
         { show "$tmp/long" "$tmp/err"; false; }
-    ok "with $mode the listing still works, counters '-'"
+    ok "with $mode: rows listed with counters '-', an error, exit 1"
 done
 
 "$xl" list -l guest1 >"$tmp/long" 2>"$tmp/err" && [ ! -s "$tmp/err" ] &&

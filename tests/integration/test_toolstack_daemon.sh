@@ -45,7 +45,7 @@ assert a["backend_state"] == "connected", a
 assert a["bytes_to_guest"] == 3000 and a["bytes_from_guest"] == 3000, a'
 ok "list --json: the daemon's counters (3000 each way) via the control socket"
 "$xl" list -l guest1 >"$tmp/long" &&
-    grep -Eq '^1 +1 +org\.test\.agent +socket +0 +connected +connected +(yes|no) +3000 +3000 +0 +0 ' "$tmp/long" ||
+    grep -Eq '^1 +1 +org\.test\.agent +socket +0 +connected +connected +(listening|client) +3000 +3000 +0 +0 ' "$tmp/long" ||
     { show "$tmp/long"; false; }
 ok "list --long shows them"
 

@@ -23,7 +23,8 @@ def reply_for(mode, request):
             {"frontend_id": domid, "devid": 1, "name": "ignored",
              "client_connected": True, "bytes_to_guest": 1234,
              "bytes_from_guest": 56789, "bytes_dropped": 7,
-             "ring_errors": 2, "error": "from the daemon"},
+             "ring_errors": 2, "error": "from the daemon",
+             "host_end": "client"},
             {"frontend_id": domid + 1, "devid": 2, "bytes_to_guest": 999},
             {"frontend_id": domid, "devid": 99, "bytes_to_guest": 999},
         ]}) + "\n"
