@@ -136,6 +136,41 @@ static bool has_control(const char *s)
     return false;
 }
 
+/* Whether s is well-formed UTF-8 (no overlong forms, surrogates or code
+ * points past U+10FFFF): JSON carries only that, and other tools read the
+ * values back from xenstore. */
+static bool is_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned int cp, min;
+    int n, i;
+
+    while (*p) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        if ((*p & 0xe0) == 0xc0) {
+            n = 1, cp = *p & 0x1f, min = 0x80;
+        } else if ((*p & 0xf0) == 0xe0) {
+            n = 2, cp = *p & 0x0f, min = 0x800;
+        } else if ((*p & 0xf8) == 0xf0) {
+            n = 3, cp = *p & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        for (i = 1; i <= n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
 static bool is_name_char(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -204,6 +239,8 @@ int xch_channel_path_check(const char *path, char **errmsg)
                           path, (int)len, XCH_CHANNEL_PATH_MAX);
     if (has_control(path))
         return spec_error(errmsg, "path %q contains a control character", path);
+    if (!is_utf8(path))
+        return spec_error(errmsg, "path %q is not valid UTF-8", path);
     if (strchr(path, '"'))
         return spec_error(errmsg, "path %q contains a '\"'", path);
     if (has_dotdot(path))
@@ -292,6 +329,9 @@ static int spec_piece(char *piece, const char *values[KEY_COUNT], char **errmsg)
     if (has_control(value))
         return spec_error(errmsg, "value %q of %s contains a control character",
                           value, key);
+    if (!is_utf8(value))
+        return spec_error(errmsg, "value %q of %s is not valid UTF-8", value,
+                          key);
     if (strchr(value, '"'))
         return spec_error(errmsg, "value %q of %s contains a '\"'", value, key);
     values[k] = value;

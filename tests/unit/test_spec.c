@@ -658,6 +658,23 @@ static void test_quote_escapes(void **state)
     free(q);
 }
 
+/* Values go to xenstore and JSON: they must be well-formed UTF-8. */
+static void test_spec_rejects_invalid_utf8(void **state)
+{
+    (void)state;
+    parse_fails("name=x,connection=socket,path=/run/\xff.sock",
+                PARTS("value \"/run/\\xff.sock\" of path is not valid "
+                      "UTF-8"));
+    parse_fails("name=x,connection=pty,backend=dom\xc0\xaf",
+                PARTS("of backend is not valid UTF-8"));
+    parse_fails("name=x,connection=socket,path=/run/\xed\xa0\x80",
+                PARTS("not valid UTF-8")); /* a surrogate */
+    assert_int_equal(xch_channel_path_check("/run/\xe2\x82", NULL),
+                     XCH_ERROR_INVAL);
+    assert_int_equal(
+        xch_channel_path_check("/run/caf\xc3\xa9/\xf0\x9f\x90\xa7", NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -688,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_spec_limit_takes_bytes_k_and_m),
         cmocka_unit_test(test_spec_limit_rejects_bad_sizes),
         cmocka_unit_test(test_spec_limit_needs_options),
+        cmocka_unit_test(test_spec_rejects_invalid_utf8),
         cmocka_unit_test(test_spec_rejects_upper_case_key),
         cmocka_unit_test(test_spec_rejects_repeated_key),
         cmocka_unit_test(test_spec_rejects_control_character_in_value),
