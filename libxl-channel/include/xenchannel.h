@@ -49,7 +49,8 @@ extern "C" {
  *                    default: the backend daemon's (see xenchanneld(8))
  * A piece without '=', with a second '=', an empty key or value, an
  * unknown or repeated key, and a value with a control character or a '"'
- * are errors, as is a spec with no piece at all.
+ * or that is not well-formed UTF-8 are errors, as is a spec with no piece
+ * at all.
  *
  * Error messages say what is wrong and quote the offending piece or value
  * (with xch_channel_quote); the caller adds where the spec came from.
