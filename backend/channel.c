@@ -14,6 +14,7 @@
 #include <xen/io/xenbus.h>
 
 #include "channel.h"
+#include "events.h"
 #include "log.h"
 
 /* How long a detach waits for buffered output to reach the client. */
@@ -54,12 +55,81 @@ static void timer_free(struct event **ev)
     *ev = NULL;
 }
 
-/* ---- status keys ---- */
-
 static bool same(const char *a, const char *b)
 {
     return a == b || (a && b && !strcmp(a, b));
 }
+
+/* ---- events ---- */
+
+int xcd_channel_describe(const xcd_channel *c, xch_channel_event *ev)
+{
+    ev->frontend_id = c->domid;
+    ev->devid = (int)c->devid;
+    ev->guest_side = c->guest.state;
+    ev->host_end = c->host.state;
+    ev->bytes_dropped = c->stats.dropped;
+    ev->name = strdup(c->name);
+    return ev->name ? 0 : XCH_ERROR_NOMEM;
+}
+
+/* Tells the event stream (if anybody listens). */
+static void emit(const xcd_channel *c, xch_channel_event_kind kind,
+                 const char *detail)
+{
+    xch_channel_event ev;
+
+    if (!c->d->events)
+        return;
+    xch_channel_event_init(&ev);
+    ev.event = kind;
+    if (!xcd_channel_describe(c, &ev) &&
+        (!detail || (ev.detail = strdup(detail))))
+        xcd_events_emit(c->d->events, &ev);
+    xch_channel_event_dispose(&ev);
+}
+
+/* What changed since the stream was last told, in the order it happened
+ * in: a failure before the ring it took down, a client leaving before its
+ * host end failing. */
+static void announce(xcd_channel *c)
+{
+    xcd_announced *a = &c->ann;
+    bool ring = c->guest.page != NULL;
+    xch_host_end h = c->host.state;
+    char *copy;
+
+    if (!same(c->error, a->error)) {
+        copy = c->error ? strdup(c->error) : NULL;
+        if (!c->error || copy) {
+            if (c->error)
+                emit(c, XCH_CHANNEL_EVENT_KIND_ERROR, c->error);
+            free(a->error);
+            a->error = copy;
+        }
+    }
+    if (ring != a->ring) {
+        if (ring)
+            emit(c, XCH_CHANNEL_EVENT_KIND_GUEST_CONNECTED, NULL);
+        else if (c->guest.state != XCH_GUEST_SIDE_FAILED)
+            emit(c, XCH_CHANNEL_EVENT_KIND_GUEST_CLOSED, NULL);
+        a->ring = ring;
+    }
+    if (h != a->host_end) {
+        if (a->host_end == XCH_HOST_END_CLIENT)
+            emit(c, XCH_CHANNEL_EVENT_KIND_CLIENT_DISCONNECTED, NULL);
+        if (h == XCH_HOST_END_CLIENT)
+            emit(c, XCH_CHANNEL_EVENT_KIND_CLIENT_CONNECTED, NULL);
+        else if (h == XCH_HOST_END_FAILED)
+            emit(c, XCH_CHANNEL_EVENT_KIND_HOST_FAILED, c->host.error);
+        else if (h == XCH_HOST_END_LISTENING &&
+                 a->host_end == XCH_HOST_END_FAILED)
+            emit(c, XCH_CHANNEL_EVENT_KIND_HOST_LISTENING, NULL);
+        a->host_end = h;
+    }
+}
+
+/* ---- status keys ---- */
 
 static bool client_connected(const xcd_channel *c)
 {
@@ -252,12 +322,14 @@ static void report_output(xcd_channel *c, const xcd_relay_result *res)
                         "%s: the client does not keep up: past %zu buffered "
                         "bytes, the oldest output is dropped",
                         c->be, c->out.cap);
+        emit(c, XCH_CHANNEL_EVENT_KIND_DROPPING, NULL);
     } else if (c->dropping && !c->out.len) {
         c->dropping = false;
         xcd_log_limited(&c->log_rl, LOG_WARNING,
                         "%s: buffer drained; %llu bytes of output dropped so "
                         "far",
                         c->be, (unsigned long long)c->stats.dropped);
+        emit(c, XCH_CHANNEL_EVENT_KIND_DRAINED, NULL);
     }
     if (res->dropped_to_guest)
         xcd_log_limited(&c->log_rl, LOG_WARNING,
@@ -490,6 +562,7 @@ static void settle(xcd_channel *c)
         arm(c, &c->retry_ev, retry_due, xcd_host_backoff(&c->host));
     rearm(c);
     schedule_publish(c);
+    announce(c);
 }
 
 /* Re-reads BE and FE and moves the guest side. Returns false if the
@@ -504,7 +577,7 @@ static bool update_now(xcd_channel *c)
     rc = xch__xs_read(c->d->xctx, XBT_NULL, c->be, &dir);
     if (!rc && !dir) {
         xcd_log(LOG_INFO, "%s: removed", c->be);
-        xcd_channel_destroy(c);
+        xcd_channel_remove(c, "removed");
         return false;
     }
     free(dir);
@@ -678,6 +751,7 @@ static void channel_free(xcd_channel *c)
     free(c->host.error);
     free(c->pub.host_error);
     free(c->pub.error);
+    free(c->ann.error);
     free(c);
 }
 
@@ -728,6 +802,8 @@ xcd_channel *xcd_channel_create(xcd_daemon *d, unsigned int domid,
         accept_next(c);
     }
     publish(c); /* the status keys exist before the handshake */
+    emit(c, XCH_CHANNEL_EVENT_KIND_ATTACHED, NULL);
+    announce(c); /* the host end as it was made, before the handshake */
     if (!update_now(c))
         return NULL;
     return c;
@@ -738,6 +814,12 @@ fail:
     if (c)
         channel_free(c);
     return NULL;
+}
+
+void xcd_channel_remove(xcd_channel *c, const char *why)
+{
+    emit(c, XCH_CHANNEL_EVENT_KIND_DETACHED, why);
+    xcd_channel_destroy(c);
 }
 
 void xcd_channel_destroy(xcd_channel *c)

@@ -30,6 +30,14 @@
 
 struct event;
 
+/* What the event stream was last told of the channel, to announce only
+ * changes. */
+typedef struct xcd_announced {
+    bool ring; /* the guest's ring mapped */
+    xch_host_end host_end;
+    char *error;
+} xcd_announced;
+
 /* What the status keys of BE hold, to write only changes. */
 typedef struct xcd_published {
     bool valid; /* written at least once */
@@ -71,6 +79,7 @@ struct xcd_channel {
     struct event *retry_ev, *storm_ev, *detach_ev, *publish_ev, *update_ev;
     xcd_published pub;
     uint64_t published_ms;
+    xcd_announced ann;
 };
 
 /* BE keys the daemon writes (besides state, hotplug-status): see
@@ -85,8 +94,10 @@ xcd_channel *xcd_channel_create(xcd_daemon *d, unsigned int domid,
  * later when the guest causes too many re-reads). Returns false if the
  * channel was torn down and freed. */
 bool xcd_channel_update(xcd_channel *c);
-/* Tears everything down and frees the channel (BE removed, domain gone,
- * shutdown). */
+/* The device is gone (BE removed, the domain gone: `why`): announces it
+ * and tears the channel down. */
+void xcd_channel_remove(xcd_channel *c, const char *why);
+/* Tears everything down and frees the channel (shutdown). */
 void xcd_channel_destroy(xcd_channel *c);
 /* The guest notified the channel's port. */
 void xcd_channel_event(xcd_channel *c);
@@ -96,5 +107,8 @@ void xcd_channel_event(xcd_channel *c);
 int xcd_channel_take_listener(xcd_channel *c, int fd, char **errmsg);
 /* Fills st (initialised) from c. 0 or XCH_ERROR_NOMEM. */
 int xcd_channel_status(const xcd_channel *c, xch_channel_status *st);
+/* Fills ev (initialised) with c's current state, as the first event of a
+ * stream gives it. 0 or XCH_ERROR_NOMEM. */
+int xcd_channel_describe(const xcd_channel *c, xch_channel_event *ev);
 
 #endif

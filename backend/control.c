@@ -12,6 +12,9 @@
  *   {"request":"listen","domid":D,"devid":N} with a listening unix socket
  *   passed by SCM_RIGHTS: socket channel N of guest D serves on it from
  *   now on (a pre-opened descriptor) -> {"status":[ <that channel> ]}
+ *   {"request":"events"} (optionally "domid":D): the connection becomes a
+ *   subscriber of the lifecycle events (events.c), which starts with a
+ *   `state` event per channel; it stays open
  *   anything else -> {"error":"what is wrong"}
  * A descriptor that a request does not use (or a failed one) is closed,
  * and only the first of a request is kept: nothing leaks whatever a
@@ -39,6 +42,7 @@
 
 #include "channel.h"
 #include "control.h"
+#include "events.h"
 #include "log.h"
 
 #define REQUEST_MAX     4096
@@ -206,11 +210,14 @@ char *xcd_control_handle(xcd_daemon *d, const char *request, int *passed_fd)
     }
     if (!strcmp(op_s, "status"))
         reply = status_reply(d, domid, devid);
+    else if (!strcmp(op_s, "events"))
+        reply = error_reply(xch__sprintf("\"events\" is a stream: it needs "
+                                         "a connection of its own"));
     else if (!strcmp(op_s, "listen"))
         reply = listen_reply(d, domid, devid, passed_fd);
     else
         reply = error_reply(xch__sprintf(
-            "unknown request \"%.64s\"; known: status, listen", op_s));
+            "unknown request \"%.64s\"; known: status, listen, events", op_s));
 out:
     if (root)
         yajl_tree_free(root);
@@ -237,7 +244,8 @@ static void conn_free(ctl_conn *cn)
         event_free(cn->idle_ev);
     if (cn->passed_fd >= 0)
         close(cn->passed_fd);
-    close(cn->fd);
+    if (cn->fd >= 0)
+        close(cn->fd);
     free(cn->reply);
     free(cn);
 }
@@ -280,8 +288,60 @@ static void conn_reply(ctl_conn *cn, char *reply)
         conn_free(cn);
 }
 
+/* Whether request asks for the event stream; *domid its filter (-1:
+ * every guest). */
+static bool is_subscription(const char *request, long *domid)
+{
+    static const char *request_key[] = {"request", NULL};
+    yajl_val root = yajl_tree_parse(request, NULL, 0), op;
+    const char *op_s;
+    bool yes = false;
+
+    if (root && YAJL_IS_OBJECT(root)) {
+        op = yajl_tree_get(root, request_key, yajl_t_string);
+        op_s = op ? YAJL_GET_STRING(op) : NULL;
+        yes = op_s && !strcmp(op_s, "events") &&
+              !get_id(root, "domid", (long)XCH__DOMID_MAX, domid);
+    }
+    if (root)
+        yajl_tree_free(root);
+    return yes;
+}
+
+/* The connection becomes a subscriber: it leaves the control socket's
+ * connections (no idle timeout, no place taken) for the event stream,
+ * which starts with each channel's state. */
+static void conn_subscribe(ctl_conn *cn, long domid)
+{
+    xcd_daemon *d = cn->ctl->d;
+    xcd_subscriber *sub;
+    xch_channel_event ev;
+    xcd_channel *c;
+
+    sub = xcd_events_subscribe(d->events, cn->fd, domid);
+    if (!sub) {
+        conn_reply(cn, error_reply(xch__sprintf(
+                           "too many event subscribers (at most %d)",
+                           XCD_SUBSCRIBERS_MAX)));
+        return;
+    }
+    cn->fd = -1; /* the subscriber's now */
+    conn_free(cn);
+    for (c = d->reg.list; c; c = c->next) {
+        if (domid >= 0 && c->domid != (unsigned long)domid)
+            continue;
+        xch_channel_event_init(&ev);
+        ev.event = XCH_CHANNEL_EVENT_KIND_STATE;
+        ev.time = xcd_events_time();
+        if (!xcd_channel_describe(c, &ev))
+            xcd_events_send(d->events, sub, &ev);
+        xch_channel_event_dispose(&ev);
+    }
+}
+
 static void conn_read(ctl_conn *cn)
 {
+    long domid = -1;
     union {
         struct cmsghdr align;
         char buf[CMSG_SPACE(FDS_PER_MSG_MAX * sizeof(int))];
@@ -312,7 +372,11 @@ static void conn_read(ctl_conn *cn)
                                                 "is stopping")));
     } else if (nl) {
         *nl = '\0';
-        conn_reply(cn, xcd_control_handle(cn->ctl->d, cn->req, &cn->passed_fd));
+        if (is_subscription(cn->req, &domid))
+            conn_subscribe(cn, domid);
+        else
+            conn_reply(cn,
+                       xcd_control_handle(cn->ctl->d, cn->req, &cn->passed_fd));
     } else if (cn->req_len == REQUEST_MAX || memchr(cn->req, 0, cn->req_len)) {
         conn_reply(
             cn, error_reply(xch__sprintf(

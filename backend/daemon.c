@@ -26,6 +26,7 @@
 
 #include "channel.h"
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 #include "parse.h"
 
@@ -127,7 +128,7 @@ static void domains_released(xcd_daemon *d)
         for (c = d->reg.list; c; c = next) {
             next = c->next;
             if (c->domid == doms[i])
-                xcd_channel_destroy(c);
+                xcd_channel_remove(c, "the domain is gone");
         }
     }
     free(doms);
@@ -271,6 +272,8 @@ int xcd_daemon_start(xcd_daemon *d, struct event_base *base,
     d->base = base;
     d->pool.cap = opts->buffer_total;
     rc = xcd_registry_init(&d->reg);
+    if (!rc)
+        rc = xcd_events_new(base, &d->events);
     if (rc)
         goto out;
     d->xs = xs_open(0);
@@ -335,6 +338,8 @@ void xcd_daemon_stop(xcd_daemon *d)
     d->stopping = true;
     while (d->reg.list)
         xcd_channel_destroy(d->reg.list);
+    xcd_events_free(d->events);
+    d->events = NULL;
     if (d->xs_ev)
         event_free(d->xs_ev);
     if (d->evtchn_ev)

@@ -18,6 +18,7 @@
  *   transport_*.c    socket and pty endpoints (transport.h)
  *   ratelimit.c      token buckets for work a guest or client causes
  *   control.c        the control socket
+ *   events.c         its lifecycle event stream
  *   activation.c     socket activation and sd_notify
  *   parse.c          watch paths
  *   log.c            stderr or syslog
@@ -43,6 +44,7 @@ struct event_base;
 
 typedef struct xcd_activation xcd_activation;
 typedef struct xcd_control xcd_control;
+typedef struct xcd_events xcd_events;
 
 typedef struct xcd_options {
     bool foreground;
@@ -73,6 +75,7 @@ typedef struct xcd_daemon {
     xcd_buffer_pool pool; /* every channel's buffered guest output */
     xcd_activation *activation;
     xcd_control *control;
+    xcd_events *events; /* the lifecycle event stream's subscribers */
     bool stopping;
     bool xenstore_lost; /* the daemon stops with a failure */
 } xcd_daemon;

@@ -26,8 +26,7 @@ const char *xch_control_path(void)
     return env && *env ? env : XCH_CONTROL_PATH_DEFAULT;
 }
 
-/* Connects to the daemon; XCH_ERROR_NOTFOUND when nobody listens. */
-static int control_connect(const char *path, int *fd_r, char **errmsg)
+int xch__control_connect(const char *path, int *fd_r, char **errmsg)
 {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     int fd;
@@ -134,8 +133,6 @@ out:
     return rc;
 }
 
-/* Copies what the daemon reports about one channel into the matching
- * entry of list. */
 /* *dst takes a copy of src (the daemon's word is newer than xenstore's);
  * without memory, *dst stays. */
 static void replace_string(char **dst, const char *src)
@@ -148,6 +145,8 @@ static void replace_string(char **dst, const char *src)
     *dst = copy;
 }
 
+/* Copies what the daemon reports about one channel into the matching
+ * entry of list. */
 static void merge_one(uint32_t domid, const xch_channel_status *from,
                       xch_channel_status *list, int num, bool *counted)
 {
@@ -247,7 +246,7 @@ int xch_control_query_status(uint32_t domid, xch_channel_status *list, int num,
         rc = XCH_ERROR_NOMEM;
         goto out;
     }
-    rc = control_connect(xch_control_path(), &fd, errmsg);
+    rc = xch__control_connect(xch_control_path(), &fd, errmsg);
     if (rc)
         goto out;
     rc = control_exchange(fd, request, &reply, errmsg);

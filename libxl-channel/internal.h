@@ -110,6 +110,10 @@ char *xch__fe_dir(uint32_t domid);
 char *xch__lx_dir(uint32_t domid);
 char *xch__be_dir(uint32_t backend_domid, uint32_t domid);
 
+/* Connects to xenchanneld's control socket at path (blocking):
+ * XCH_ERROR_NOTFOUND when nobody listens there. */
+int xch__control_connect(const char *path, int *fd_r, char **errmsg);
+
 /* The domain B of a backend path "/local/domain/B/...": 0 or
  * XCH_ERROR_INVAL (XCH_ERROR_NOMEM). */
 int xch__backend_path_domid(const char *be, uint32_t *domid);

@@ -37,6 +37,8 @@ static const struct xlch_command commands[] = {
      cmd_detach_usage},
     {"apply", NULL, cmd_apply,
      "attach every channel of an xl.cfg to a running domain", cmd_apply_usage},
+    {"events", NULL, cmd_events, "follow what happens to channels",
+     cmd_events_usage},
     {"help", NULL, cmd_help, "show the help of a command", cmd_help_usage},
 };
 

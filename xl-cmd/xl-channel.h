@@ -37,6 +37,8 @@ int cmd_detach(const struct xlch_command *cmd, int argc, char **argv);
 extern const char cmd_detach_usage[];
 int cmd_apply(const struct xlch_command *cmd, int argc, char **argv);
 extern const char cmd_apply_usage[];
+int cmd_events(const struct xlch_command *cmd, int argc, char **argv);
+extern const char cmd_events_usage[];
 
 /* Shared by list, attach, detach and apply (cmd_attach.c). They print
  * their errors. toolstack_open opens a context and, unless domain is

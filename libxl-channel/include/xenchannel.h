@@ -255,6 +255,31 @@ const char *xch_control_path(void);
 int xch_control_query_status(uint32_t domid, xch_channel_status *list, int num,
                              bool *counted, char **errmsg);
 
+/*
+ * The daemon's lifecycle events (docs/control-protocol.md): a stream that
+ * starts with one XCH_CHANNEL_EVENT_KIND_STATE event per channel (its
+ * state now), then gives every event as it happens: attached, guest
+ * connected and closed, client connected and disconnected, host end
+ * failed and listening again, dropping and drained, error, detached.
+ * Only the daemon of this domain is reachable (xch_control_path()).
+ */
+typedef struct xch_event_stream xch_event_stream;
+
+/* Subscribes to the events of guest domid's channels (-1: every guest).
+ * 0, or XCH_ERROR_NOTFOUND (no daemon), XCH_ERROR_FAIL (refused: too many
+ * subscribers), ... with *errmsg. */
+int xch_event_stream_open(long domid, xch_event_stream **out, char **errmsg);
+
+/* Waits for the next event (blocking) into *ev (initialised; its
+ * previous content is disposed). 0, XCH_ERROR_NOTFOUND when the daemon
+ * ended the stream, XCH_ERROR_PROTOCOL for a line that is not an event,
+ * with *errmsg. */
+int xch_event_stream_next(xch_event_stream *s, xch_channel_event *ev,
+                          char **errmsg);
+
+/* Ends the subscription; NULL is fine. */
+void xch_event_stream_close(xch_event_stream *s);
+
 /* ---- console ring (ring.c) -------------------------------------------- */
 
 /* The console ring API (xch_ring_*) shared by the backend daemon and the
