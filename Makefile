@@ -8,6 +8,7 @@
 #   make bench           benchmarks (figures, never assertions)
 #   make fuzz            each fuzz target for a bounded time
 #   make install         PREFIX=/usr/local DESTDIR=
+#   make uninstall       removes what make install installs (same variables)
 #   make deps            install the Debian 12 packages (as root)
 #   make lint            clang-format, cppcheck, clang-tidy
 #
@@ -64,11 +65,13 @@ BENCHES    :=
 FUZZERS    :=
 GENERATED  :=
 INSTALL_HEADERS :=
+UNINSTALL_DIRS :=
 LINT_C     := $(shell find idl libxl-channel backend xl-cmd udev tests -name "*.[ch]" 2>/dev/null | sort)
 
 STRESS_RUNS ?= 5
 
-.PHONY: all check check-stress lint deps demo bench fuzz install clean format
+.PHONY: all check check-stress lint deps demo bench fuzz install uninstall \
+        clean format
 all:
 
 # The generated types first: the library's object list needs GEN_OBJS.
@@ -120,6 +123,20 @@ install: all
 	    $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	install -m 0644 $(INSTALL_HEADERS) $(DESTDIR)$(INCDIR)/
 	$(INSTALL_EXTRA)
+
+# What make install installs, with the same variables, is what the same
+# install into a scratch directory installs: remove those files (and
+# symbolic links), then the directories only this project uses, if empty.
+UNINSTALL_STAGE = $(abspath $(OUT))/uninstall-stage
+uninstall:
+	rm -rf $(UNINSTALL_STAGE)
+	$(MAKE) -s --no-print-directory install DESTDIR=$(UNINSTALL_STAGE)
+	cd $(UNINSTALL_STAGE) && find . ! -type d | sed 's|^\.||' | sort | \
+	    while read -r f; do \
+	        echo "rm -f $(DESTDIR)$$f"; rm -f "$(DESTDIR)$$f" || exit 1; \
+	    done
+	rmdir $(addprefix $(DESTDIR),$(UNINSTALL_DIRS)) 2>/dev/null || true
+	rm -rf $(UNINSTALL_STAGE)
 
 clean:
 	rm -rf $(BUILD)

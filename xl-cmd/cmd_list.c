@@ -1,7 +1,8 @@
 /*
- * cmd_list.c - `xl-channel list DOMAIN...`: xl's channel-list table, byte
- * for byte, but with each row read from its own device; a long table and
- * JSON with names, states and the daemon's counters.
+ * cmd_list.c - `xl-channel list [DOMAIN...]`: xl's channel-list table,
+ * byte for byte, but with each row read from its own device; a long table
+ * and JSON with names, states and the daemon's counters. Without DOMAIN,
+ * every domain that has channels.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,17 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xenstore.h>
 #include <yajl/yajl_gen.h>
 
 #include "xl-channel.h"
 
 const char cmd_list_usage[] =
-    "Usage: xl-channel list [-h|--help] [-l|--long | --json] DOMAIN...\n"
+    "Usage: xl-channel list [-h|--help] [-l|--long | --json] [DOMAIN...]\n"
     "\n"
-    "Lists the channels of each DOMAIN (name or id). Without options the\n"
-    "table is the one `xl channel-list` prints (Idx counts from 0 in each\n"
-    "domain; evt-ch, ring-ref and state are the frontend's, -1 when\n"
-    "missing or invalid).\n"
+    "Lists the channels of each DOMAIN (name or id), or of every domain\n"
+    "that has channels, by domain id. Without options the table is the one\n"
+    "`xl channel-list` prints (Idx counts from 0 in each domain; evt-ch,\n"
+    "ring-ref and state are the frontend's, -1 when missing or invalid;\n"
+    "the table does not name the domain: -l and --json do).\n"
     "\n"
     "Options:\n"
     "  -l, --long  one row per channel with its domain, devid, name,\n"
@@ -188,6 +191,132 @@ static int gen_json(xch_ctx *ctx, yajl_gen gen, const char *domain,
     return rc ? rc : ctl_rc;
 }
 
+/* A domain listed, and how messages name it: as given, or by its id. */
+struct listed_domain {
+    uint32_t domid;
+    const char *label;
+    char id[12];
+};
+
+static int domid_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const struct listed_domain *)a)->domid;
+    uint32_t y = ((const struct listed_domain *)b)->domid;
+
+    return x < y ? -1 : x > y;
+}
+
+/* A domain id as xenstore spells it: decimal, no sign, no leading zero. */
+static bool parse_domid(const char *s, uint32_t *domid)
+{
+    unsigned long v = 0;
+    const char *p;
+
+    if (!*s || (s[0] == '0' && s[1]) || strlen(s) > 5)
+        return false;
+    for (p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        v = v * 10 + (unsigned long)(*p - '0');
+    }
+    *domid = (uint32_t)v;
+    return true;
+}
+
+/*
+ * Every domain that may have channels, by ascending id: the domains with
+ * a toolstack directory /libxl/D (where channels are listed from) that
+ * still exist (/local/domain/D). Domains without channels list nothing.
+ * Prints its errors.
+ */
+static int all_domains(struct listed_domain **doms_r, int *num_r)
+{
+    struct listed_domain *doms = NULL;
+    struct xs_handle *xsh;
+    char **dir = NULL;
+    unsigned n = 0, i;
+    int num = 0, rc = 0;
+
+    *doms_r = NULL;
+    *num_r = 0;
+    xsh = xs_open(0);
+    if (!xsh) {
+        error_msg("cannot connect to xenstore (is xenstored running?)");
+        return XCH_ERROR_XENSTORE;
+    }
+    dir = xs_directory(xsh, XBT_NULL, "/libxl", &n);
+    if (!dir) {
+        if (errno != ENOENT) {
+            error_msg("cannot read /libxl from xenstore: %s", strerror(errno));
+            rc = XCH_ERROR_XENSTORE;
+        }
+        goto out;
+    }
+    doms = calloc(n ? n : 1, sizeof(*doms));
+    if (!doms) {
+        error_msg("out of memory");
+        rc = XCH_ERROR_NOMEM;
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        char path[32];
+        unsigned len;
+        void *v;
+
+        if (!parse_domid(dir[i], &doms[num].domid))
+            continue;
+        snprintf(path, sizeof(path), "/local/domain/%s", dir[i]);
+        v = xs_read(xsh, XBT_NULL, path, &len);
+        if (!v) {
+            if (errno == ENOENT)
+                continue; /* gone, or never there */
+            error_msg("cannot read %s from xenstore: %s", path,
+                      strerror(errno));
+            rc = XCH_ERROR_XENSTORE;
+            goto out;
+        }
+        free(v);
+        num++;
+    }
+    qsort(doms, (size_t)num, sizeof(*doms), domid_cmp);
+    for (i = 0; i < (unsigned)num; i++) {
+        snprintf(doms[i].id, sizeof(doms[i].id), "%u", doms[i].domid);
+        doms[i].label = doms[i].id;
+    }
+    *doms_r = doms;
+    *num_r = num;
+    doms = NULL;
+out:
+    free(doms);
+    free(dir);
+    xs_close(xsh);
+    return rc;
+}
+
+/* The domains named on the command line, looked up, in their order. */
+static int named_domains(xch_ctx *ctx, char **names, int num,
+                         struct listed_domain **doms_r)
+{
+    struct listed_domain *doms;
+    int i;
+
+    *doms_r = NULL;
+    doms = calloc((size_t)num, sizeof(*doms));
+    if (!doms) {
+        error_msg("out of memory");
+        return XCH_ERROR_NOMEM;
+    }
+    for (i = 0; i < num; i++) {
+        doms[i].label = names[i];
+        if (toolstack_resolve(ctx, names[i], &doms[i].domid)) {
+            free(doms);
+            return XCH_ERROR_FAIL;
+        }
+    }
+    *doms_r = doms;
+    return 0;
+}
+
 int cmd_list(const struct xlch_command *cmd, int argc, char **argv)
 {
     enum { OPT_JSON = 256 };
@@ -196,7 +325,7 @@ int cmd_list(const struct xlch_command *cmd, int argc, char **argv)
                                          {"json", no_argument, NULL, OPT_JSON},
                                          {NULL, 0, NULL, 0}};
     enum list_format format = FORMAT_XL;
-    uint32_t *domids = NULL;
+    struct listed_domain *doms = NULL;
     xch_ctx *ctx = NULL;
     yajl_gen gen = NULL;
     const unsigned char *buf;
@@ -219,25 +348,16 @@ int cmd_list(const struct xlch_command *cmd, int argc, char **argv)
         }
     }
     ndom = argc - optind;
-    if (ndom < 1)
-        return command_usage_error(cmd, "expects at least one DOMAIN");
 
     /* Every domain is looked up before anything is printed. */
-    domids = calloc((size_t)ndom, sizeof(*domids));
-    if (!domids) {
-        error_msg("out of memory");
-        rc = XLCH_EXIT_FAILURE;
-        goto out;
-    }
     if (toolstack_open(NULL, &ctx, NULL)) {
         rc = XLCH_EXIT_FAILURE;
         goto out;
     }
-    for (i = 0; i < ndom; i++) {
-        if (toolstack_resolve(ctx, argv[optind + i], &domids[i])) {
-            rc = XLCH_EXIT_FAILURE;
-            goto out;
-        }
+    if (ndom ? named_domains(ctx, argv + optind, ndom, &doms)
+             : all_domains(&doms, &ndom)) {
+        rc = XLCH_EXIT_FAILURE;
+        goto out;
     }
 
     rc = 0;
@@ -246,7 +366,7 @@ int cmd_list(const struct xlch_command *cmd, int argc, char **argv)
         printf("%-3s %-2s %-5s %-6s %8s %-10s %-30s\n", "Idx", "BE", "state",
                "evt-ch", "ring-ref", "connection", "");
         for (i = 0; !rc && i < ndom; i++)
-            rc = print_xl(ctx, argv[optind + i], domids[i]);
+            rc = print_xl(ctx, doms[i].label, doms[i].domid);
         break;
     case FORMAT_LONG:
         printf("%-5s %-5s %-24s %-6s %-3s %-12s %-12s %-9s %12s %12s %10s "
@@ -255,7 +375,7 @@ int cmd_list(const struct xlch_command *cmd, int argc, char **argv)
                "Host-end", "To-guest", "From-guest", "Dropped", "RingErrs",
                "Path");
         for (i = 0; i < ndom; i++) {
-            int r = print_long(ctx, argv[optind + i], domids[i]);
+            int r = print_long(ctx, doms[i].label, doms[i].domid);
 
             rc = rc ? rc : r;
         }
@@ -271,7 +391,7 @@ int cmd_list(const struct xlch_command *cmd, int argc, char **argv)
         if (yajl_gen_array_open(gen) != yajl_gen_status_ok)
             rc = XCH_ERROR_FAIL;
         for (i = 0; !rc && i < ndom; i++)
-            rc = gen_json(ctx, gen, argv[optind + i], domids[i]);
+            rc = gen_json(ctx, gen, doms[i].label, doms[i].domid);
         if (!rc && (yajl_gen_array_close(gen) != yajl_gen_status_ok ||
                     yajl_gen_get_buf(gen, &buf, &len) != yajl_gen_status_ok))
             rc = XCH_ERROR_FAIL;
@@ -289,6 +409,6 @@ out:
     if (gen)
         yajl_gen_free(gen);
     xch_ctx_free(ctx);
-    free(domids);
+    free(doms);
     return rc;
 }

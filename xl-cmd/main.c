@@ -1,7 +1,7 @@
 /*
  * main.c - xl-channel: the command table and the dispatcher.
  *
- *   xl-channel [-h|--help] COMMAND [ARGS...]
+ *   xl-channel [-h|--help] [--version] COMMAND [ARGS...]
  *
  * Each command parses its own options (getopt_long) and returns its exit
  * status: 0 success, 1 runtime failure, 2 usage error.
@@ -12,17 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xl-channel-version.h"
 #include "xl-channel.h"
 
 #define PROGRAM "xl-channel"
 
 static int cmd_help(const struct xlch_command *cmd, int argc, char **argv);
+static int cmd_version(const struct xlch_command *cmd, int argc, char **argv);
 
 static const char cmd_help_usage[] =
-    "Usage: " PROGRAM " help [COMMAND]\n"
+    "Usage: " PROGRAM " help [-h|--help] [COMMAND]\n"
     "\n"
     "Shows the list of commands, or the help of COMMAND (the same as\n"
     "'" PROGRAM " COMMAND --help').\n";
+
+static const char cmd_version_usage[] =
+    "Usage: " PROGRAM " version [-h|--help]\n"
+    "\n"
+    "Prints the version of " PROGRAM " and of the libxenchannel it was\n"
+    "built with (the same as '" PROGRAM " --version').\n";
 
 /* One line per command; aliases are the spellings xl uses. */
 static const struct xlch_command commands[] = {
@@ -40,6 +48,7 @@ static const struct xlch_command commands[] = {
     {"events", NULL, cmd_events, "follow what happens to channels",
      cmd_events_usage},
     {"help", NULL, cmd_help, "show the help of a command", cmd_help_usage},
+    {"version", NULL, cmd_version, "show the version", cmd_version_usage},
 };
 
 #define NUM_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -59,7 +68,7 @@ static void main_usage(FILE *f)
 {
     size_t i;
 
-    fprintf(f, "Usage: " PROGRAM " [-h|--help] COMMAND [ARGS...]\n"
+    fprintf(f, "Usage: " PROGRAM " [-h|--help] [--version] COMMAND [ARGS...]\n"
                "\n"
                "Xen PV channels (named PV consoles) without QEMU.\n"
                "\n"
@@ -114,6 +123,33 @@ int command_usage_error(const struct xlch_command *cmd, const char *fmt, ...)
     return XLCH_EXIT_USAGE;
 }
 
+/* One line, as GNU tools print it: the program, then what it is made of.
+ * libxenchannel is linked in statically: its version is the build's. */
+static int print_version(void)
+{
+    printf(PROGRAM " %s (libxenchannel %s)\n", XLCH_VERSION, XLCH_VERSION);
+    return XLCH_EXIT_OK;
+}
+
+static int cmd_version(const struct xlch_command *cmd, int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            return command_help(cmd);
+        default:
+            return command_usage_error(cmd, NULL);
+        }
+    }
+    if (optind < argc)
+        return command_usage_error(cmd, "expects no argument");
+    return print_version();
+}
+
 static int cmd_help(const struct xlch_command *cmd, int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
@@ -143,8 +179,11 @@ static int cmd_help(const struct xlch_command *cmd, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    enum { OPT_VERSION = 256 };
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0}};
     /* The command's argv[0], so that getopt's messages name it. */
     static char cmd_argv0[64];
     const struct xlch_command *cmd;
@@ -156,6 +195,8 @@ int main(int argc, char **argv)
         case 'h':
             main_usage(stdout);
             return XLCH_EXIT_OK;
+        case OPT_VERSION:
+            return print_version();
         default:
             main_usage(stderr);
             return XLCH_EXIT_USAGE;
