@@ -127,16 +127,14 @@ install: all
 # What make install installs, with the same variables, is what the same
 # install into a scratch directory installs: remove those files (and
 # symbolic links), then the directories only this project uses, if empty.
-UNINSTALL_STAGE = $(abspath $(OUT))/uninstall-stage
 uninstall:
-	rm -rf $(UNINSTALL_STAGE)
-	$(MAKE) -s --no-print-directory install DESTDIR=$(UNINSTALL_STAGE)
-	cd $(UNINSTALL_STAGE) && find . ! -type d | sed 's|^\.||' | sort | \
+	@stage=$$(mktemp -d) && trap 'rm -rf "$$stage"' EXIT && \
+	$(MAKE) -s --no-print-directory install DESTDIR="$$stage" && \
+	find "$$stage" ! -type d | sed "s|^$$stage||" | sort | \
 	    while read -r f; do \
 	        echo "rm -f $(DESTDIR)$$f"; rm -f "$(DESTDIR)$$f" || exit 1; \
 	    done
 	rmdir $(addprefix $(DESTDIR),$(UNINSTALL_DIRS)) 2>/dev/null || true
-	rm -rf $(UNINSTALL_STAGE)
 
 clean:
 	rm -rf $(BUILD)

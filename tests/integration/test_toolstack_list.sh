@@ -137,4 +137,47 @@ ok "--long with --json: usage error"
 "$xl" list --help | grep -q '^Usage: xl-channel list'
 ok "list --help"
 
+# --- no DOMAIN: every domain that has channels, by domain id
+"$xenhost" domain-create "$host" guest10 --domid 10 >/dev/null &&
+    "$xenhost" domain-create "$host" guest9 --domid 9 >/dev/null &&
+    "$xenhost" domain-create "$host" empty >/dev/null ||
+    bail "more guests created"
+"$xl" attach guest10 "name=org.ten,connection=pty" &&
+    "$xl" attach guest9 "name=org.nine,connection=pty" &&
+    "$xl" attach guest9 "name=org.nine.b,connection=socket,path=$tmp/n.sock" ||
+    bail "their channels attached"
+# What a toolstack that died may leave: /libxl of a domain that is gone.
+xenstore-write /libxl/42/device/console/1/name org.ghost \
+    /libxl/42/device/console/1/connection pty || bail "stale /libxl/42 written"
+"$xl" list >"$tmp/all" && "$xl" list guest1 guest2 9 10 >"$tmp/each" &&
+    cmp "$tmp/all" "$tmp/each" || { show "$tmp/all"; false; }
+ok "list without DOMAIN: the table of every domain with channels, by id (9 before 10)"
+[ "$(cut -c1-3 "$tmp/all" | tr -s ' \n' ' ')" = "Idx 0 1 0 0 1 0 " ]
+ok "and Idx counts from 0 in each domain"
+"$xl" channel-list >"$tmp/all2" && cmp "$tmp/all" "$tmp/all2"
+ok "channel-list without DOMAIN too"
+"$xl" list -l >"$tmp/all" && "$xl" list -l guest1 guest2 9 10 >"$tmp/each" &&
+    cmp "$tmp/all" "$tmp/each" &&
+    [ "$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $1 }' "$tmp/all" | paste -sd ' ')" = "1 1 2 9 9 10" ] ||
+    { show "$tmp/all"; false; }
+ok "list -l without DOMAIN: the same rows as naming them, by domain id"
+"$xl" list --json >"$tmp/all.json" &&
+    "$xl" list --json guest1 guest2 9 10 >"$tmp/each.json" &&
+    cmp "$tmp/all.json" "$tmp/each.json" &&
+    python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert [(x["frontend_id"], x["devid"]) for x in c] == \
+    [(1, 1), (1, 3), (2, 1), (9, 1), (9, 2), (10, 1)], c
+assert "org.ghost" not in [x["name"] for x in c]
+' "$tmp/all.json"
+ok "list --json without DOMAIN: every channel, no domain that is gone or has none"
+xenstore-rm /libxl/42 && "$xl" detach --force guest1 1 &&
+    "$xl" detach --force guest1 3 && "$xl" detach --force guest2 1 &&
+    "$xl" detach --force guest9 1 && "$xl" detach --force guest9 2 &&
+    "$xl" detach --force guest10 1 || bail "every channel detached"
+"$xl" list >"$tmp/none" && [ "$(cat "$tmp/none")" = "$(head -1 "$data/list-xl.txt")" ] &&
+    "$xl" list --json | python3 -c 'import json, sys; assert json.load(sys.stdin) == []'
+ok "no channel anywhere: the header alone, an empty JSON array"
+
 ts_done
