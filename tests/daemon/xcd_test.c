@@ -23,6 +23,10 @@
  *       --gaps-ms D: for the first D ms of receiving (from the first
  *       byte), times the gaps between reads; then prints "rate R MiB/s
  *       reads N gap-us p50 A p99 B p999 C max D" and goes on receiving.
+ *       --counter FILE: a sender publishes how much it sent in FILE
+ *       (shared memory); a receiver timing its gaps reads it after each
+ *       read and adds "backlog-max B" to that line: the most that was
+ *       sent and not yet received (everything in flight between them).
  *   xcd-test wait-path PATH [--gone]
  *       Returns once PATH exists (or, --gone, does not), using inotify on
  *       its directory.
@@ -52,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -333,7 +338,24 @@ typedef struct gaps {
     uint32_t *us; /* the gaps between reads */
     size_t n, cap;
     bool reported;
+    const uint64_t *peer_sent; /* --counter: the sender's count */
+    uint64_t received, backlog_max;
 } gaps;
+
+/* The shared count of --counter FILE. */
+static uint64_t *counter_map(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    void *p;
+
+    if (fd < 0 || ftruncate(fd, 4096))
+        die(strerror(errno), path);
+    p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        die(strerror(errno), path);
+    close(fd);
+    return p;
+}
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -360,10 +382,13 @@ static void gaps_report(gaps *g)
         return;
     }
     qsort(g->us, g->n, sizeof(*g->us), cmp_u32);
-    printf("rate %.1f MiB/s reads %zu gap-us p50 %u p99 %u p999 %u max %u\n",
+    printf("rate %.1f MiB/s reads %zu gap-us p50 %u p99 %u p999 %u max %u",
            secs > 0 ? (double)g->bytes / 1048576.0 / secs : 0.0, g->n + 1,
            percentile(g, 500), percentile(g, 990), percentile(g, 999),
            g->us[g->n - 1]);
+    if (g->peer_sent)
+        printf(" backlog-max %llu", (unsigned long long)g->backlog_max);
+    printf("\n");
     fflush(stdout);
     free(g->us);
     g->us = NULL;
@@ -376,6 +401,13 @@ static void gaps_read(gaps *g, size_t r)
 
     if (!g->window_us || g->reported)
         return;
+    g->received += r;
+    if (g->peer_sent) {
+        uint64_t sent = __atomic_load_n(g->peer_sent, __ATOMIC_RELAXED);
+
+        if (sent > g->received && sent - g->received > g->backlog_max)
+            g->backlog_max = sent - g->received;
+    }
     t = now_us();
     if (!g->first_us) {
         g->first_us = g->last_us = t;
@@ -418,6 +450,7 @@ static int cmd_stream(int argc, char **argv)
         {"recv-pause-us", required_argument, NULL, 'P'},
         {"mark", required_argument, NULL, 'M'},
         {"gaps-ms", required_argument, NULL, 'g'},
+        {"counter", required_argument, NULL, 'k'},
         {NULL, 0, NULL, 0},
     };
     uint64_t send_seed = 1, send_off = 0, send_n = 0, sent = 0;
@@ -427,6 +460,7 @@ static int cmd_stream(int argc, char **argv)
     size_t out_len = 0, out_pos = 0, chunk = sizeof(in);
     bool fast = false, until_eof = false, marked = false;
     gaps g = {0};
+    uint64_t *counter = NULL;
     int fd = -1, opt;
     ssize_t r;
 
@@ -485,12 +519,17 @@ static int cmd_stream(int argc, char **argv)
         case 'g':
             g.window_us = number(optarg) * 1000;
             break;
+        case 'k':
+            counter = counter_map(optarg);
+            break;
         default:
             return 2;
         }
     }
     if (fd < 0)
         die("stream needs --connect or --open", NULL);
+    if (counter && !send_n)
+        g.peer_sent = counter;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     while (sent < send_n || !recv_done(&rs)) {
         struct pollfd p[2] = {{.fd = fd}, {.fd = 0}};
@@ -559,6 +598,8 @@ static int cmd_stream(int argc, char **argv)
             if (r > 0) {
                 out_pos += (size_t)r;
                 sent += (uint64_t)r;
+                if (counter)
+                    __atomic_store_n(counter, sent, __ATOMIC_RELAXED);
             }
         }
     }
