@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Host clients that leave at awkward moments (issue 9, defects 4 and 6):
+# - a client that sends a few bytes and closes at once, while guest output
+#   waits for it, loses nothing: the guest gets its bytes, the output stays
+#   for the next client;
+# - a client that leaves while the channel has no frontend is noticed at
+#   once (BE client-connected 0, host-end listening) and the next client
+#   in the backlog is accepted;
+# - a client that fills the `in` ring (the guest does not read it) and
+#   leaves is noticed too, the next one is accepted, and what both sent
+#   reaches the guest in order when it reads.
+. "${XCH_SRC:?XCH_SRC not set}/tests/daemon/lib.sh"
+
+# A stopped daemon would never see the SIGTERM of the cleanup.
+trap '[ -n "$xcd_pid" ] && kill -CONT "$xcd_pid" 2>/dev/null; dt_cleanup' EXIT
+export XCD_TEST_TIMEOUT=${XCD_TEST_TIMEOUT:-60}
+
+# A scripted host client: ACTIONS run in order, each printing a line.
+#   connect        connects (it may wait in the listen backlog): "connected"
+#   send:SEED:OFF:N  sends bytes OFF..OFF+N-1 of xcd-test's stream SEED: "sent"
+#   wait           waits for a line on stdin
+#   shut           shutdown(SHUT_WR): "shut"
+#   eof            reads until the daemon closes (bounded): "eof"
+#   close          closes: "closed"
+cat >"$tmp/client.py" <<'EOF'
+import select, socket, sys, time
+
+M = (1 << 64) - 1
+
+def stream(seed, off, n):
+    out = bytearray(n)
+    for k in range(n):
+        i = off + k
+        z = (seed * 0x9E3779B97F4A7C15 + (i >> 3) + 1) & M
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
+        z ^= z >> 31
+        out[k] = (z >> ((i & 7) * 8)) & 0xFF
+    return bytes(out)
+
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(60)
+for act in sys.argv[2:]:
+    if act == "connect":
+        s.connect(sys.argv[1])
+        print("connected", flush=True)
+    elif act.startswith("send:"):
+        seed, off, n = (int(x) for x in act.split(":")[1:])
+        s.sendall(stream(seed, off, n))
+        print("sent", flush=True)
+    elif act == "wait":
+        sys.stdin.readline()
+    elif act == "shut":
+        s.shutdown(socket.SHUT_WR)
+        print("shut", flush=True)
+    elif act == "eof":
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            r, _, _ = select.select([s], [], [], end - time.monotonic())
+            if r and not s.recv(65536):
+                print("eof", flush=True)
+                break
+        else:
+            print("no eof within 60 s", flush=True)
+    elif act == "close":
+        s.close()
+        print("closed", flush=True)
+EOF
+
+# Runs client.py on PATH with ACTIONS; its lines on fd OUT, its stdin on
+# fd IN (numbers 3..9).
+client() { # OUT IN PATH ACTIONS...
+    local out=$1 in=$2 n=$((++clients))
+    shift 2
+    mkfifo "$tmp/client$n.out" "$tmp/client$n.in"
+    python3 "$tmp/client.py" "$@" <"$tmp/client$n.in" \
+        >"$tmp/client$n.out" 2>>"$tmp/client.err" &
+    client_pids+=($!)
+    eval "exec $in>\"$tmp/client$n.in\" $out<\"$tmp/client$n.out\""
+}
+clients=0
+client_pids=()
+# Closes the clients' descriptors and waits for them.
+clients_done() {
+    local pid
+    exec 6<&- 7>&- 8<&- 9>&-
+    for pid in "${client_pids[@]}"; do
+        wait "$pid"
+    done
+    client_pids=()
+}
+
+dt_start
+dom=$("$xenhost" domain-create "$host" guest1) || bail "guest created"
+dom2=$("$xenhost" domain-create "$host" guest2) || bail "guest 2 created"
+chans=$tmp/guest
+start_daemon || bail "xenchanneld starts and reports READY=1"
+start_guest "$dom" "$chans" 5 || bail "guest simulator ready"
+K=1024
+
+# --- defect 4: a client sends and closes at once while output is buffered
+sock=$tmp/a.sock
+add_channel "$dom" 1 org.test.a socket "$sock" 1048576 ||
+    bail "channel 1 written by hand"
+wait_line 5 "connected org.test.a" && "$xt" wait-xs "$(be_path "$dom" 1)/state" 4 &&
+    "$xt" wait-path "$sock"
+ok "channel 1 connected, socket $sock"
+"$xt" stream --connect "$chans/org.test.a" --send-seed 41 --send $((64 * K)) \
+    2>>"$tmp/guest.err"
+ok "the guest writes 64 KiB while no client is connected"
+kill -STOP "$xcd_pid"
+ok "xenchanneld stopped (SIGSTOP)"
+"$xt" stream --connect "$sock" --send-seed 42 --send 100 2>>"$tmp/host.err"
+ok "a client connects, sends 100 bytes and closes"
+kill -CONT "$xcd_pid"
+ok "xenchanneld continues (SIGCONT)"
+"$xt" stream --connect "$chans/org.test.a" --recv-seed 42 --recv 100 \
+    2>>"$tmp/guest.err"
+ok "the guest receives the client's 100 bytes"
+"$xt" stream --connect "$sock" --recv-seed 41 --recv $((64 * K)) \
+    2>>"$tmp/host.err"
+ok "the next client receives the 64 KiB the guest wrote"
+dropped=$(xenstore-read "$(be_path "$dom" 1)/bytes-dropped" 2>/dev/null)
+[ "${dropped:-0}" = 0 ]
+ok "nothing was dropped (BE bytes-dropped ${dropped:-absent})"
+
+# --- defect 6: a client leaves while the channel has no frontend (guest 2
+# runs no frontend: the channel stays in InitWait)
+nofe=$tmp/nofe.sock
+be2=$(be_path "$dom2" 1)
+add_channel "$dom2" 1 org.test.nofe socket "$nofe" 1048576 ||
+    bail "channel of guest 2 written by hand"
+"$xt" wait-xs "$be2/state" 2 && "$xt" wait-path "$nofe"
+ok "without a frontend: BE InitWait, socket $nofe"
+client 6 7 "$nofe" connect wait close
+wait_line 6 connected && "$xt" wait-xs "$be2/client-connected" 1
+ok "a client connects (BE client-connected 1)"
+echo go >&7 && wait_line 6 closed
+ok "the client closes"
+"$xt" wait-xs "$be2/client-connected" 0 &&
+    "$xt" wait-xs "$be2/host-end" listening
+ok "the daemon notices at once: client-connected 0, host-end listening"
+clients_done
+
+client 6 7 "$nofe" connect wait close
+wait_line 6 connected && "$xt" wait-xs "$be2/client-connected" 1
+ok "another client connects"
+# The next one waits in the backlog. Once accepted, its half-close makes
+# the daemon drop it, which it sees as end of file: proof of the accept.
+client 8 9 "$nofe" connect shut eof
+wait_line 8 connected && wait_line 8 shut
+ok "a second client waits in the backlog"
+echo go >&7 && wait_line 6 closed
+ok "the first client closes"
+wait_line 8 eof
+ok "the second client is accepted (and its half-close seen)"
+"$xt" wait-xs "$be2/client-connected" 0 &&
+    "$xt" wait-xs "$be2/host-end" listening
+ok "client-connected 0, host-end listening"
+clients_done
+
+# --- defect 6: a client leaves while the `in` ring is full (nobody reads
+# the guest's end of channel 2, so the guest simulator leaves `in` as is)
+full=$tmp/full.sock
+be=$(be_path "$dom" 2)
+add_channel "$dom" 2 org.test.full socket "$full" 1048576 ||
+    bail "channel 2 written by hand"
+wait_line 5 "connected org.test.full" && "$xt" wait-xs "$be/state" 4 &&
+    "$xt" wait-path "$full"
+ok "channel 2 connected, socket $full"
+n1=$((100 * K)) n2=$((5 * K))
+client 6 7 "$full" connect "send:51:0:$n1" wait close
+wait_line 6 connected && wait_line 6 sent &&
+    "$xt" wait-xs "$be/client-connected" 1
+ok "a client sends 100 KiB, far more than the in ring holds"
+echo go >&7 && wait_line 6 closed
+ok "the client closes"
+"$xt" wait-xs "$be/client-connected" 0 && "$xt" wait-xs "$be/host-end" listening
+ok "the daemon notices at once: client-connected 0, host-end listening"
+client 8 9 "$full" connect "send:51:$n1:$n2" shut eof
+wait_line 8 connected && wait_line 8 sent && wait_line 8 shut &&
+    wait_line 8 eof
+ok "the next client is accepted, sends 5 KiB, its half-close is seen"
+clients_done
+"$xt" stream --connect "$chans/org.test.full" --recv-seed 51 \
+    --recv $((n1 + n2)) 2>>"$tmp/guest.err"
+ok "the guest reads both clients' bytes, in order"
+st=$("$xt" status "$ctl" "$dom" 2 bytes_dropped_to_guest)
+[ -z "$st" ] || [ "$st" = 0 ]
+ok "nothing the clients sent was dropped"
+[ "$("$xt" status "$ctl" "$dom" 2 bytes_to_guest)" = $((n1 + n2)) ]
+ok "the control socket counts $((n1 + n2)) bytes to the guest"
+
+kill "${dt_pids[-1]}" && wait "${dt_pids[-1]}" 2>/dev/null
+dt_pids=()
+stop_daemon
+ok "SIGTERM: clean exit"
+dt_done
