@@ -699,6 +699,24 @@ out:
     return rc;
 }
 
+/* Starts or stops watching the guest's console directory, where the
+ * frontends of all its channels are. */
+static bool guest_watch(const xcd_channel *c, bool on)
+{
+    char *path = xch__sprintf("/local/domain/%u/device/console", c->domid);
+    char *token = xch__sprintf(XCD_FE_TOKEN "%u", c->domid);
+    bool ok = path && token &&
+              (on ? xs_watch(c->d->xs, path, token)
+                  : xs_unwatch(c->d->xs, path, token));
+
+    if (!ok && on)
+        xcd_log(LOG_ERR, "%s: watching %s: %s", c->be, path ? path : "",
+                strerror(errno));
+    free(path);
+    free(token);
+    return ok;
+}
+
 /* Whether the device at be is one we serve: its frontend is where it must
  * be and has type xenchanneld, and the toolstack has written BE state
  * (last, in the same transaction as everything else). */
@@ -743,8 +761,6 @@ static void channel_free(xcd_channel *c)
     xcd_buffer_dispose(&c->backlog);
     free(c->be);
     free(c->fe);
-    free(c->fe_token);
-    free(c->fe_state_path);
     free(c->name);
     free(c->path);
     free(c->error);
@@ -761,6 +777,7 @@ xcd_channel *xcd_channel_create(xcd_daemon *d, unsigned int domid,
     uint64_t now = xch__now_ms();
     xcd_channel *c = NULL;
     char *be = NULL, *fe = NULL, *msg = NULL;
+    int first;
 
     be = xch__sprintf("%s/%u/%u", d->be_base, domid, devid);
     fe = xch__sprintf("/local/domain/%u/device/console/%u", domid, devid);
@@ -785,16 +802,13 @@ xcd_channel *xcd_channel_create(xcd_daemon *d, unsigned int domid,
     }
     xcd_buffer_init(&c->out, c->limit, &d->pool);
     xcd_buffer_init(&c->backlog, BACKLOG_CAP, NULL);
-    c->fe_token = xch__sprintf("fe/%u/%u", domid, devid);
-    c->fe_state_path = xch__sprintf("%s/state", c->fe);
-    if (!c->fe_token || !c->fe_state_path)
+    first = xcd_registry_add(&d->reg, c);
+    if (first < 0)
         goto fail;
-    if (!xs_watch(d->xs, c->fe_state_path, c->fe_token)) {
-        xcd_log(LOG_ERR, "%s: watching %s: %s", c->be, c->fe_state_path,
-                strerror(errno));
+    if (first && !guest_watch(c, true)) {
+        xcd_registry_remove(&d->reg, c);
         goto fail;
     }
-    xcd_registry_add(&d->reg, c);
     xcd_log(LOG_INFO, "%s: new channel %s (%s)", c->be, c->name,
             xch_channel_connection_to_string(c->connection));
     if (!xcd_host_open(c)) {
@@ -827,8 +841,8 @@ void xcd_channel_destroy(xcd_channel *c)
     xcd_guest_ring_down(c);
     host_events_free(c);
     xcd_host_close(c);
-    xs_unwatch(c->d->xs, c->fe_state_path, c->fe_token);
-    xcd_registry_remove(&c->d->reg, c);
+    if (xcd_registry_remove(&c->d->reg, c))
+        guest_watch(c, false);
     channel_free(c);
 }
 

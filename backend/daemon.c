@@ -6,10 +6,19 @@
  * descriptors and timers (channel.c), the control socket and signals.
  *
  * Xenstore watches: the backend directory /local/domain/<self>/backend/
- * console (token "be"), @releaseDomain ("rel"), and each channel's FE
- * state ("fe/<D>/<N>"). A watch event names the node that changed, so an
- * event costs one lookup of the channel it concerns, whatever the number
- * of channels; a notification names a port, likewise.
+ * console (token "be"), @releaseDomain ("rel", where the daemon may watch
+ * it), and the console directory of each guest that has channels
+ * ("fe/<D>": one per guest, as an unprivileged backend domain has a quota
+ * of watches). A watch event names the node that changed, so an event
+ * costs one lookup of the channel it concerns, whatever the number of
+ * channels; a notification names a port, likewise.
+ *
+ * A channel ends when its backend directory disappears (the toolstack's
+ * detach, or `xl destroy` through the /libxl copy), and its ring is let
+ * go when its frontend directory disappears (a domain's nodes go when
+ * xenstored releases it). @releaseDomain, which only a privileged daemon
+ * (or one the toolstack let watch it) gets, ends the channels of a dead
+ * domain at once.
  *
  * libxenstore reads xenstored on a thread of its own and tells nothing
  * when the connection breaks; xs_check_watch then fails with an error
@@ -32,7 +41,6 @@
 
 #define TOKEN_BE      "be"
 #define TOKEN_RELEASE "rel"
-#define TOKEN_FE      "fe/"
 /* Events handled per wake-up before yielding to other sources. */
 #define EVENTS_PER_WAKEUP 64
 /* How often an idle daemon checks its xenstore connection. */
@@ -98,6 +106,26 @@ static void scan_all(xcd_daemon *d)
     free(doms);
 }
 
+/* Whether domid is still there: xenstored knows it (a privileged
+ * question), or, for a daemon that may not ask, its console directory
+ * (which the backend may read) still exists. */
+static bool domain_alive(xcd_daemon *d, unsigned int domid)
+{
+    char *path, *val = NULL;
+    bool alive;
+
+    errno = 0;
+    if (xs_is_domain_introduced(d->xs, domid))
+        return true;
+    if (errno != EACCES && errno != EPERM)
+        return false;
+    path = xch__sprintf("/local/domain/%u/device/console", domid);
+    alive = !path || xch__xs_read(d->xctx, XBT_NULL, path, &val) || val;
+    free(val);
+    free(path);
+    return alive;
+}
+
 /* @releaseDomain: tear down the channels of every domain that is gone.
  * One xenstore query per domain that has channels, not per channel. */
 static void domains_released(xcd_daemon *d)
@@ -122,7 +150,7 @@ static void domains_released(xcd_daemon *d)
         doms[n++] = c->domid;
     }
     for (i = 0; i < n; i++) {
-        if (xs_is_domain_introduced(d->xs, doms[i]))
+        if (domain_alive(d, doms[i]))
             continue;
         xcd_log(LOG_INFO, "domain %u is gone: releasing its channels", doms[i]);
         for (c = d->reg.list; c; c = next) {
@@ -134,28 +162,47 @@ static void domains_released(xcd_daemon *d)
     free(doms);
 }
 
-/* Our own token "fe/<domid>/<devid>": the channel it names. */
-static xcd_channel *fe_token_channel(xcd_daemon *d, const char *token)
+/* A change under guest D's console directory (token "fe/<D>"): the
+ * channel whose frontend directory or state it names, or every channel of
+ * the guest when it names the directory itself. */
+static void frontend_changed(xcd_daemon *d, const char *path, const char *token)
 {
     unsigned long domid, devid;
-    char part[16];
-    const char *slash;
+    char prefix[64], part[16];
+    const char *p;
+    size_t len;
+    xcd_channel *c, *next;
 
-    token += strlen(TOKEN_FE);
-    slash = strchr(token, '/');
-    if (!slash || (size_t)(slash - token) >= sizeof(part))
-        return NULL;
-    memcpy(part, token, (size_t)(slash - token));
-    part[slash - token] = '\0';
-    if (xch__parse_ulong(part, XCH__DOMID_MAX, &domid) ||
-        xch__parse_ulong(slash + 1, XCH_CHANNEL_DEVID_MAX, &devid))
-        return NULL;
-    return xcd_registry_find(&d->reg, (unsigned int)domid, (unsigned int)devid);
+    if (xch__parse_ulong(token + strlen(XCD_FE_TOKEN), XCH__DOMID_MAX, &domid))
+        return;
+    len = (size_t)snprintf(prefix, sizeof(prefix),
+                           "/local/domain/%lu/device/console", domid);
+    if (strncmp(path, prefix, len) != 0 || (path[len] && path[len] != '/'))
+        return;
+    p = path + len;
+    if (!*p) {
+        for (c = d->reg.list; c; c = next) {
+            next = c->next;
+            if (c->domid == domid)
+                xcd_channel_update(c);
+        }
+        return;
+    }
+    p++;
+    len = strcspn(p, "/");
+    if (len >= sizeof(part) || (p[len] && strcmp(p + len, "/state") != 0))
+        return; /* ring-ref, port, ...: the state that follows tells */
+    memcpy(part, p, len);
+    part[len] = '\0';
+    if (xch__parse_ulong(part, XCH_CHANNEL_DEVID_MAX, &devid))
+        return;
+    c = xcd_registry_find(&d->reg, (unsigned int)domid, (unsigned int)devid);
+    if (c)
+        xcd_channel_update(c);
 }
 
 static void watch_event(xcd_daemon *d, const char *path, const char *token)
 {
-    xcd_channel *c;
     long dom, dev;
 
     if (!strcmp(token, TOKEN_RELEASE)) {
@@ -169,10 +216,8 @@ static void watch_event(xcd_daemon *d, const char *path, const char *token)
             scan_domain(d, (unsigned int)dom);
         else if (dev > 0)
             device_changed(d, (unsigned int)dom, (unsigned int)dev);
-    } else if (!strncmp(token, TOKEN_FE, strlen(TOKEN_FE))) {
-        c = fe_token_channel(d, token);
-        if (c)
-            xcd_channel_update(c);
+    } else if (!strncmp(token, XCD_FE_TOKEN, strlen(XCD_FE_TOKEN))) {
+        frontend_changed(d, path, token);
     }
 }
 
@@ -307,13 +352,21 @@ int xcd_daemon_start(xcd_daemon *d, struct event_base *base,
         rc = XCH_ERROR_NOMEM;
         goto out;
     }
-    if (!xs_watch(d->xs, d->be_base, TOKEN_BE) ||
-        !xs_watch(d->xs, "@releaseDomain", TOKEN_RELEASE)) {
-        xcd_log(LOG_ERR, "cannot watch %s and @releaseDomain: %s", d->be_base,
-                strerror(errno));
+    if (!xs_watch(d->xs, d->be_base, TOKEN_BE)) {
+        xcd_log(LOG_ERR, "cannot watch %s: %s", d->be_base, strerror(errno));
         rc = XCH_ERROR_XENSTORE;
         goto out;
     }
+    /* xenstored tells dom0 (and a domain the toolstack allows) when a
+     * domain goes: its channels end at once. Otherwise they end with
+     * their devices, and their rings are let go with the guest's nodes. */
+    d->watch_release = xs_watch(d->xs, "@releaseDomain", TOKEN_RELEASE);
+    if (d->self != 0)
+        xcd_log(LOG_INFO,
+                "running in domain %u: @releaseDomain reaches it "
+                "only if the toolstack allows; channels end when their "
+                "devices are removed",
+                d->self);
     d->xs_ev =
         event_new(base, xs_fileno(d->xs), EV_READ | EV_PERSIST, xs_readable, d);
     d->evtchn_ev =
@@ -350,7 +403,8 @@ void xcd_daemon_stop(xcd_daemon *d)
     if (d->xs) {
         if (d->be_base)
             xs_unwatch(d->xs, d->be_base, TOKEN_BE);
-        xs_unwatch(d->xs, "@releaseDomain", TOKEN_RELEASE);
+        if (d->watch_release)
+            xs_unwatch(d->xs, "@releaseDomain", TOKEN_RELEASE);
     }
     xch_ctx_free(d->xctx);
     d->xctx = NULL;

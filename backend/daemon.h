@@ -57,6 +57,11 @@ typedef struct xcd_options {
     size_t buffer_total; /* all channels together */
 } xcd_options;
 
+/* The token of the watch on a guest's console directory: one watch per
+ * guest, not per channel (an unprivileged backend may have 128):
+ * "fe/<domid>". */
+#define XCD_FE_TOKEN "fe/"
+
 /* Defaults of the options above: see xenchanneld(8) for why. */
 #define XCD_BUFFER_LIMIT_DEFAULT (16UL << 20)
 #define XCD_BUFFER_TOTAL_DEFAULT (256UL << 20)
@@ -76,6 +81,7 @@ typedef struct xcd_daemon {
     xcd_activation *activation;
     xcd_control *control;
     xcd_events *events; /* the lifecycle event stream's subscribers */
+    bool watch_release; /* @releaseDomain is watched */
     bool stopping;
     bool xenstore_lost; /* the daemon stops with a failure */
 } xcd_daemon;

@@ -135,7 +135,23 @@ static int write_be_state(xcd_channel *c, int state)
     return rc;
 }
 
-/* FE state: 0..8, or -1 if absent or garbage (*garbage set then). */
+/* Whether the frontend directory is gone (the domain was released, its
+ * nodes with it). A backend that may not read the guest's console
+ * directory is told "permission denied" for a node that does not exist;
+ * a guest hiding its own frontend from its backend loses its channel. */
+static bool fe_gone(xcd_channel *c)
+{
+    char *dir = NULL;
+    int rc = xch__xs_read(c->d->xctx, XBT_NULL, c->fe, &dir);
+    bool gone = rc ? c->d->xctx->xs_errno == EACCES : !dir;
+
+    free(dir);
+    return gone;
+}
+
+/* FE state: 0..8, or -1 if absent or garbage (*garbage set then). A
+ * frontend directory that is gone altogether counts as Closed: its ring
+ * is to be let go. */
 static int read_fe_state(xcd_channel *c, bool *garbage)
 {
     char *s = read_fe(c, "state");
@@ -144,7 +160,7 @@ static int read_fe_state(xcd_channel *c, bool *garbage)
 
     *garbage = false;
     if (!s)
-        return -1;
+        return fe_gone(c) ? XenbusStateClosed : -1;
     if (xch__parse_ulong(s, XenbusStateReconfigured, &v)) {
         *garbage = true;
         bad_frontend(c, xch__sprintf("frontend state is not a xenbus state "
@@ -279,12 +295,23 @@ out:
 
 static void set_state(xcd_channel *c, xch_guest_side to);
 
-/* The error is set first: whoever sees BE Closed also sees why. */
+/* BE Closed with the error, in one transaction: whoever sees BE Closed
+ * also sees why (the status keys are otherwise published a little later,
+ * coalesced). */
+static void write_be_failed(xcd_channel *c)
+{
+    static const char *const keys[] = {XCH_BE_STATUS_ERROR, "state"};
+    const char *vals[] = {c->error, "6"};
+
+    if (!write_be(c, keys, vals, 2))
+        c->guest.be_state = XenbusStateClosed;
+}
+
 static void enter_failed(xcd_channel *c)
 {
     xcd_guest_ring_down(c);
     set_state(c, XCH_GUEST_SIDE_FAILED);
-    write_be_state(c, XenbusStateClosed);
+    write_be_failed(c);
 }
 
 static void set_state(xcd_channel *c, xch_guest_side to)
@@ -301,7 +328,7 @@ static void set_state(xcd_channel *c, xch_guest_side to)
         c->guest.state = next;
         if (next == XCH_GUEST_SIDE_FAILED) {
             xcd_guest_ring_down(c);
-            write_be_state(c, XenbusStateClosed);
+            write_be_failed(c);
         }
         return;
     }

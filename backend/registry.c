@@ -25,6 +25,7 @@ void xcd_registry_dispose(xcd_registry *r)
 {
     free(r->table);
     free(r->by_port);
+    free(r->doms);
     memset(r, 0, sizeof(*r));
 }
 
@@ -34,18 +35,48 @@ static size_t hash(const xcd_registry *r, unsigned int domid,
     return (domid * 31u + devid) % r->table_size;
 }
 
-void xcd_registry_add(xcd_registry *r, xcd_channel *c)
+/* The count of domid's channels, NULL if it has none. */
+static xcd_domain_count *domain_count(const xcd_registry *r, unsigned int domid)
+{
+    size_t i;
+
+    for (i = 0; i < r->ndoms; i++)
+        if (r->doms[i].domid == domid)
+            return &r->doms[i];
+    return NULL;
+}
+
+int xcd_registry_add(xcd_registry *r, xcd_channel *c)
 {
     size_t h = hash(r, c->domid, c->devid);
+    xcd_domain_count *dc = domain_count(r, c->domid), *bigger;
+    bool first = !dc;
 
+    if (first) {
+        if (r->ndoms == r->doms_cap) {
+            size_t cap = r->doms_cap ? r->doms_cap * 2 : 16;
+
+            bigger = realloc(r->doms, cap * sizeof(*bigger));
+            if (!bigger)
+                return XCH_ERROR_NOMEM;
+            r->doms = bigger;
+            r->doms_cap = cap;
+        }
+        dc = &r->doms[r->ndoms++];
+        dc->domid = c->domid;
+        dc->channels = 0;
+    }
+    dc->channels++;
     c->next = r->list;
     r->list = c;
     c->hnext = r->table[h];
     r->table[h] = c;
+    return first;
 }
 
-void xcd_registry_remove(xcd_registry *r, xcd_channel *c)
+bool xcd_registry_remove(xcd_registry *r, xcd_channel *c)
 {
+    xcd_domain_count *dc = domain_count(r, c->domid);
     xcd_channel **pp;
 
     for (pp = &r->list; *pp; pp = &(*pp)->next) {
@@ -60,6 +91,10 @@ void xcd_registry_remove(xcd_registry *r, xcd_channel *c)
             break;
         }
     }
+    if (!dc || --dc->channels)
+        return false;
+    *dc = r->doms[--r->ndoms];
+    return true;
 }
 
 xcd_channel *xcd_registry_find(const xcd_registry *r, unsigned int domid,

@@ -46,13 +46,14 @@ tap_logs() {
 
 dt_done() { tap_done; }
 
-dt_start() {
-    eval "$("$xenhost" start "$host")" || bail "testbed starts"
+dt_start() { # [XENSTORED-OPTION...]
+    eval "$("$xenhost" start "$host" "$@")" || bail "testbed starts"
 }
 
-# Starts xenchanneld in the foreground under the preload; $xcd_pid. Waits for its readiness through $NOTIFY_SOCKET.
-# XCD_WRAP (e.g. valgrind ...) runs in front of it, XCD_ARGS are more
-# options.
+# Starts xenchanneld in the foreground under the preload; $xcd_pid. Waits
+# for its readiness through $NOTIFY_SOCKET. XCD_WRAP (e.g. valgrind ...)
+# runs in front of it, XCD_ARGS are more options, XCD_DOMID a domain other
+# than dom0 to run it in (a driver domain, through its xenbus bridge).
 start_daemon() {
     local notify=$tmp/notify.sock
     rm -f "$notify"
@@ -71,7 +72,11 @@ while True:
     local py=$!
     "$xt" wait-path "$notify" || return 1
     (
-        eval "$("$xenhost" env "$host" --preload)"
+        if [ -n "${XCD_DOMID:-}" ]; then
+            eval "$("$xenhost" guest-env "$host" "$XCD_DOMID" --preload)"
+        else
+            eval "$("$xenhost" env "$host" --preload)"
+        fi
         export NOTIFY_SOCKET=$notify
         # shellcheck disable=SC2086 # XCD_WRAP, XCD_ARGS are word lists
         exec ${XCD_WRAP:-} "$xcd" --foreground --control "$ctl" ${XCD_ARGS:-}
