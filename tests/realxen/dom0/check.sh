@@ -1,0 +1,433 @@
+# shellcheck shell=sh disable=SC3045,SC2016
+# (busybox ash has read -t; the guest's command lines are single-quoted on
+# purpose: they expand in the guest.)
+# The scenarios of `make check-realxen` (issue 8, items 2 and 3), run in one
+# boot of dom0. Each rx_test runs one function below in a shell of its own
+# with `set -eu`; the rx_test lines are the plan (serial2tap.sh reads them).
+#
+# Three PV guests, booting at the same time to save time:
+# - rxa is created without channels and gets them hot-plugged (links from
+#   udevd's add/bind events), detached, re-attached, one with a devid gap;
+# - rxc is created paused and gets devids 2, 1, 5 in that order, so that its
+#   kernel probes them in that (xenstore's) order at boot;
+# - rxb is created paused, gets seven channels from `xl-channel apply`, and
+#   boots with them (links from coldplug).
+# Guest programs (rxtool agent) open /dev/xen-channels/NAME, so every data
+# test also goes through the udev link.
+
+S=/run/rx/sock
+A_SOCK=$S/rxa-sock
+A_GAP=$S/rxa-gap
+C_TWO=$S/rxc-two
+C_FIVE=$S/rxc-five
+
+rx_main() {
+    mkdir -p "$S"
+    rx_test a_create 60 "guest rxa created without channels" t_a_create
+    rx_test c_create 60 "guest rxc created paused, devids 2, 1, 5 attached in that order" t_c_create
+    rx_test b_apply 90 "xl create -p, xl-channel apply (7 channels): backend waits (state 2) while paused" t_b_apply
+    rx_test a_boot 150 "rxa boots, its udevd and uevent monitor run" t_a_boot a_create
+    rx_test a_attach 60 "xl-channel attach: a socket and a pty channel reach state 4" t_a_attach a_boot
+    rx_test a_links 60 "hot-plug: udevd's add/bind events run the rule, both links appear" t_a_links a_attach
+    rx_test a_sock_256k 90 "socket channel: 256 KiB each way, checksums equal" t_a_sock a_links
+    rx_test a_pty_256k 90 "pty channel: 256 KiB each way, checksums equal" t_a_pty a_links
+    rx_test a_restart 90 "daemon SIGTERM and restart while the guest writes: nothing lost" t_a_restart a_sock_256k
+    rx_test a_detach 60 "xl-channel detach: channel, socket and both guest links gone" t_a_detach a_attach
+    rx_test a_reattach 60 "attach the same name again: the link is back, on the right tty" t_a_reattach a_attach
+    rx_test a_gap 60 "explicit devid 5 (a gap): every link right or absent" t_a_gap a_attach
+    rx_test c_order 150 "rxc probes its channels in xenstore's order (2, 1, 5) at boot: every link right or absent" t_c_order c_create
+    rx_test c_destroy 60 "xl destroy rxc: its backend directory and sockets gone" t_c_destroy c_create
+    rx_test b_boot 150 "rxb unpaused: all seven channels connect from its first boot" t_b_boot b_apply
+    rx_test b_coldplug 60 "coldplug (udevadm trigger --action=add) made all seven links" t_b_coldplug b_boot
+    rx_test b_seven 120 "seven channels at once: each link reaches its own channel, data both ways" t_b_seven b_coldplug
+    rx_test b_list 30 "xl channel-list and xl-channel list print the same (devids 1-7)" t_b_list b_boot
+    rx_log "CPU seconds so far (xl list): $(xl list | awk 'NR > 1 { printf "%s %s; ", $1, $6 }')"
+    rx_test b_destroy 60 "xl destroy rxb: its backend directory and sockets gone" t_b_destroy b_apply
+    rx_test a_destroy 60 "xl destroy rxa, the last guest: sockets gone, daemon back to its idle descriptor count" t_a_destroy a_create
+    rx_log "guests left: $(xl list | tail -n +2 | awk '{print $1}' | tr '\n' ' ')"
+}
+
+# ---- helpers ------------------------------------------------------------
+
+# var_of NAME: a shell variable name for a channel name.
+var_of() {
+    echo "$1" | tr -c 'a-zA-Z0-9\n' _
+}
+
+# check_links GUEST NAME=ENDPOINT...: are the guest's links right?
+# 1. Which hvc line is each channel really? An agent on every hvc line
+#    answers with the line's name; each channel's endpoint is asked.
+#    (Logged as the slot map: what hvc_alloc decided.)
+# 2. Each channel's link (both spellings) must name that line, or be
+#    absent (the rule may refuse to guess; logged). A link to another
+#    line, or to a line that does not exist, fails.
+# 3. An agent is left running on every right link, and each endpoint must
+#    answer with its own name through it (the path guest programs use).
+check_links() {
+    g=$1
+    shift
+    names=""
+    for pair in "$@"; do
+        names="$names ${pair%%=*}"
+    done
+    lines=$(gx "$g" 'killall -q rxtool; consoles; ls -l /dev/xen-channels/ /dev/xen-channel/ 2>&1; agents_on_hvc' | tr '\n' ' ') || true
+    rx_log "$g: hvc lines in use: $lines"
+    map=""
+    for pair in "$@"; do
+        name=${pair%%=*}
+        ep=${pair#*=}
+        # A channel that is not connected has no line to find.
+        if [ "$(xenstore-read "$(be_dir_of_name "$g" "$name")/state" 2>/dev/null)" = 4 ]; then
+            slot=$(rxtool -t 5 name "$ep" 2>/dev/null) || slot=none
+        else
+            slot=unconnected
+        fi
+        eval "slot_$(var_of "$name")=\$slot"
+        map="$map $name=$slot"
+    done
+    rx_log "$g: slot map (channel=hvc line):$map"
+    # shellcheck disable=SC2086 # names are [A-Za-z0-9._-]
+    report=$(gx "$g" "killall -q rxtool; links_report $names") || return 1
+    bad=0
+    serve=""
+    for name in $names; do
+        eval "slot=\$slot_$(var_of "$name")"
+        st=$(echo "$report" | sed -n "s/^$name //p")
+        case $st in
+        nolink)
+            rx_log "$name: no link made (channel on $slot)"
+            ;;
+        "link /dev/$slot")
+            rx_log "$name: link names $slot, its own line"
+            serve="$serve $name"
+            ;;
+        "link "*)
+            rx_log "$name: WRONG LINK: ${st#link } but the channel is on $slot"
+            bad=1
+            ;;
+        *)
+            rx_log "$name: ${st:-no report}"
+            bad=1
+            ;;
+        esac
+    done
+    [ -n "$serve" ] || return $bad
+    # shellcheck disable=SC2086
+    gx "$g" "agents $serve" | grep -v ' ok$' && bad=1
+    for pair in "$@"; do
+        name=${pair%%=*}
+        ep=${pair#*=}
+        case " $serve " in *" $name "*) ;; *) continue ;; esac
+        got=$(rxtool -t 10 name "$ep" 2>&1) || got="no answer ($got)"
+        if [ "$got" != "$name" ]; then
+            rx_log "$name: through its link, $ep answered '$got'"
+            bad=1
+        fi
+    done
+    return $bad
+}
+
+# The backend directory of the channel NAME of GUEST (its devid looked up
+# in the /libxl copy).
+be_dir_of_name() { # GUEST NAME
+    d=$(domid_of "$1")
+    for n in $(xenstore-list "/libxl/$d/device/console" 2>/dev/null); do
+        if [ "$(xenstore-read "/libxl/$d/device/console/$n/name" 2>/dev/null)" = "$2" ]; then
+            echo "/local/domain/0/backend/console/$d/$n"
+            return 0
+        fi
+    done
+    echo "/nonexistent"
+}
+
+sock_of() { # GUEST NAME
+    echo "$S/$1-$2"
+}
+
+# ---- guest rxa: hot-plug ------------------------------------------------
+
+t_a_create() {
+    RX_GUEST_ARGS=rx.coldplug=0 guest_cfg rxa
+    guest_create rxa
+}
+
+t_a_boot() {
+    guest_wait_ready rxa 140 || rx_fail "rxa did not get ready"
+    gx rxa 'consoles; ls -l /dev/hvc*'
+}
+
+t_a_attach() {
+    gx rxa uev_mark
+    xl-channel attach rxa "connection=socket,path=$A_SOCK,name=rx.sock"
+    xl-channel attach rxa "connection=pty,name=rx.pty"
+    chan_wait_connected rxa 1
+    chan_wait_connected rxa 2
+    xl-channel list -l rxa
+    [ -S "$A_SOCK" ] || rx_fail "no socket at $A_SOCK"
+}
+
+t_a_links() {
+    gx rxa 'rc=0; for c in console-1 console-2; do uev_wait add $c 30 && uev_wait bind $c 30 || rc=1; done; udevadm settle --timeout=30; [ $rc -eq 0 ]' ||
+        rx_fail "udevd did not process the add and bind events"
+    for n in rx.sock rx.pty; do
+        gx rxa "[ -e /dev/xen-channels/$n ] && [ -e /dev/xen-channel/$n ]" ||
+            rx_fail "no link for $n"
+    done
+    check_links rxa "rx.sock=$A_SOCK" "rx.pty=$(chan_pty rxa 2)"
+}
+
+t_a_sock() {
+    rxtool g2h "$A_SOCK" 262144 1
+    rxtool h2g "$A_SOCK" 262144 2
+}
+
+t_a_pty() {
+    pty=$(chan_pty rxa 2)
+    rxtool g2h "$pty" 262144 3
+    rxtool h2g "$pty" 262144 4
+}
+
+t_a_restart() {
+    f=$RX_RUN/restart.fifo
+    rm -f "$f"
+    mkfifo "$f"
+    exec 9<>"$f"
+    # The guest writes 256 KiB, pausing 16 ms every 4 KiB (about a second).
+    rxtool -t 60 g2h-restart "$A_SOCK" 262144 5 16000 >&9 2>&1 &
+    reader=$!
+    IFS= read -r -t 30 line <&9 || rx_fail "no bytes from the guest"
+    rx_log "reader: $line"
+    old=$(cat "$RX_RUN/xcd.pid")
+    kill -TERM "$old"
+    # Polled, bounded: the old daemon is not our child, nothing to wait on.
+    i=0
+    while [ -e "/proc/$old" ] && [ $i -lt 200 ]; do
+        usleep 50000
+        i=$((i + 1))
+    done
+    [ ! -e "/proc/$old" ] || rx_fail "xenchanneld $old did not exit on SIGTERM"
+    rx_log "xenchanneld $old exited; starting a new one"
+    xcd_start || rx_fail "the new daemon did not start"
+    rx_log "new xenchanneld $(cat "$RX_RUN/xcd.pid")"
+    while IFS= read -r -t 60 line <&9; do
+        rx_log "reader: $line"
+        case $line in g2h*) break ;; esac
+    done
+    wait "$reader" || rx_fail "the transfer across the restart failed"
+    # The new daemon serves the other channel too.
+    got=$(rxtool -t 20 name "$(chan_pty rxa 2)")
+    [ "$got" = rx.pty ] || rx_fail "rx.pty answered '$got' after the restart"
+}
+
+t_a_detach() {
+    gx rxa uev_mark
+    xl-channel detach rxa rx.sock
+    xs_wait 20 "$(fe_dir rxa 1)" -
+    xs_wait 20 "$(be_dir rxa 1)" -
+    [ -z "$(xenstore-ls "/libxl/$(domid_of rxa)/device/console/1" 2>/dev/null)" ] ||
+        rx_fail "the /libxl copy of devid 1 is still there"
+    rxtool waitpath -g 20 "$A_SOCK" || rx_fail "socket $A_SOCK still there"
+    gx rxa 'uev_wait remove console-1 30; uev_seen unbind console-1 || echo "no unbind event"; udevadm settle --timeout=30; ls -l /dev/xen-channels/ /dev/xen-channel/ 2>&1 || true'
+    left=$(gx rxa 'for l in /dev/xen-channels/rx.sock /dev/xen-channel/rx.sock; do if [ -e $l ] || [ -L $l ]; then echo "@@ $l"; fi; done')
+    [ -z "$left" ] || rx_fail "still there after the detach: $left"
+}
+
+t_a_reattach() {
+    # After a_detach, whatever it found; make sure rx.sock is gone first.
+    if xenstore-exists "$(fe_dir rxa 1)" 2>/dev/null; then
+        xl-channel detach rxa rx.sock
+    fi
+    gx rxa uev_mark
+    xl-channel attach rxa "connection=socket,path=$A_SOCK,name=rx.sock"
+    chan_wait_connected rxa 1
+    rx_log "xenstore order of rxa's consoles: $(chan_order rxa)"
+    gx rxa 'uev_wait add console-1 30 && uev_wait bind console-1 30 && udevadm settle --timeout=30 && [ -e /dev/xen-channels/rx.sock ]' ||
+        rx_fail "no link after re-attaching"
+    check_links rxa "rx.sock=$A_SOCK" "rx.pty=$(chan_pty rxa 2)"
+}
+
+t_a_gap() {
+    gx rxa uev_mark
+    xl-channel attach rxa "devid=5,connection=socket,path=$A_GAP,name=rx.gap"
+    chan_wait_connected rxa 5
+    gx rxa 'uev_wait add console-5 30 && uev_wait bind console-5 30 && udevadm settle --timeout=30'
+    check_links rxa "rx.sock=$A_SOCK" "rx.pty=$(chan_pty rxa 2)" \
+        "rx.gap=$A_GAP"
+}
+
+# ---- guest rxc: booting with channels in a non-devid order --------------
+
+# The re-probe in xenstore's order. A booting kernel probes device/console/*
+# in xenstore's listing order, which is creation order: after a detach and
+# a re-attach of devid 1 beside devid 2 it is 2, 1. Nothing re-probes the
+# consoles of a running PV guest safely: hvc_xen is built into Debian's
+# kernel (no module reload), a PV guest cannot kexec, and unbinding the
+# xenconsole driver frees the ring page while the backend still maps it
+# (docs/realxen.md). So rxc boots with devids 2, 1, 5 created in that
+# order: console-2 gets hvc1, console-1 hvc2, console-5 hvc3.
+t_c_create() {
+    guest_cfg rxc
+    guest_create rxc -p
+    xl-channel attach rxc "devid=2,connection=socket,path=$C_TWO,name=c.two"
+    xl-channel attach rxc "devid=1,connection=pty,name=c.one"
+    xl-channel attach rxc "devid=5,connection=socket,path=$C_FIVE,name=c.five"
+    rx_log "xenstore order of rxc's consoles: $(chan_order rxc)"
+    [ "$(chan_order rxc)" = "2 1 5 " ] || rx_fail "unexpected order"
+    xl unpause rxc
+}
+
+t_c_order() {
+    guest_wait_ready rxc 140 || rx_fail "rxc did not get ready"
+    for d in 2 1 5; do
+        chan_wait_connected rxc "$d"
+    done
+    gx rxc 'consoles; ls -l /dev/xen-channels/ /dev/xen-channel/ 2>&1 || true'
+    check_links rxc "c.two=$C_TWO" "c.one=$(chan_pty rxc 1)" "c.five=$C_FIVE"
+}
+
+t_c_destroy() {
+    d=$(domid_of rxc)
+    xl destroy rxc
+    xs_wait 30 "/local/domain/0/backend/console/$d" -
+    for p in "$C_TWO" "$C_FIVE"; do
+        rxtool waitpath -g 20 "$p" || rx_fail "socket $p still there"
+    done
+}
+
+t_a_destroy() {
+    d=$(domid_of rxa)
+    xl destroy rxa
+    xs_wait 30 "/local/domain/0/backend/console/$d" -
+    for p in "$A_SOCK" "$A_GAP"; do
+        rxtool waitpath -g 20 "$p" || rx_fail "socket $p still there"
+    done
+    idle=$(cat "$RX_RUN/xcd.idle-fds")
+    # Polled, bounded: no event says the daemon closed its descriptors.
+    i=0
+    while [ "$(xcd_fds)" -ne "$idle" ] && [ $i -lt 100 ]; do
+        usleep 100000
+        i=$((i + 1))
+    done
+    rx_log "xenchanneld: $(xcd_fds) fds, idle value $idle"
+    [ "$(xcd_fds)" -eq "$idle" ] || {
+        ls -l "/proc/$(cat "$RX_RUN/xcd.pid")/fd"
+        rx_fail "descriptor count $(xcd_fds), idle $idle"
+    }
+}
+
+# ---- guest rxb: seven channels from its first boot ----------------------
+
+B_NAMES="org.rx.b1 org.rx.b2 org.rx.b3 org.rx.b4 org.rx.b5 org.rx.b6 org.rx.b7"
+
+# Odd ones are sockets, even ones ptys.
+b_is_sock() {
+    case $1 in *[1357]) return 0 ;; esac
+    return 1
+}
+
+b_endpoint() { # NAME DEVID
+    if b_is_sock "$1"; then
+        sock_of rxb "$1"
+    else
+        chan_pty rxb "$2"
+    fi
+}
+
+t_b_apply() {
+    guest_cfg rxb
+    {
+        echo "channel = ["
+        for n in $B_NAMES; do
+            if b_is_sock "$n"; then
+                echo "  \"connection=socket,path=$(sock_of rxb "$n"),name=$n\","
+            else
+                echo "  \"connection=pty,name=$n\","
+            fi
+        done
+        echo "]"
+    } >"$RX_RUN/rxb-channels.cfg"
+    cat "$RX_RUN/rxb-channels.cfg"
+    guest_create rxb -p
+    xl-channel apply rxb "$RX_RUN/rxb-channels.cfg"
+    for d in 1 2 3 4 5 6 7; do
+        xs_wait 30 "$(be_dir rxb "$d")/state" 2
+    done
+    rx_log "all seven at backend state 2 while rxb is paused"
+    xl unpause rxb
+}
+
+t_b_boot() {
+    guest_wait_ready rxb 140 || rx_fail "rxb did not get ready"
+    for d in 1 2 3 4 5 6 7; do
+        chan_wait_connected rxb "$d"
+    done
+    xl-channel list -l rxb
+}
+
+t_b_coldplug() {
+    gx rxb 'consoles; ls -l /dev/xen-channels/ /dev/xen-channel/'
+    i=0
+    for n in $B_NAMES; do
+        i=$((i + 1))
+        gx rxb "uev_seen add console-$i" ||
+            rx_fail "udevd processed no add of console-$i"
+        gx rxb "uev_seen bind console-$i && echo 'console-$i: bind seen at coldplug' || true"
+        gx rxb "[ -e /dev/xen-channels/$n ] && [ -e /dev/xen-channel/$n ]" ||
+            rx_fail "no link for $n"
+    done
+}
+
+t_b_seven() {
+    set --
+    i=0
+    for n in $B_NAMES; do
+        i=$((i + 1))
+        set -- "$@" "$n=$(b_endpoint "$n" "$i")"
+    done
+    check_links rxb "$@"
+    # All seven at once, 8 KiB each way.
+    i=0
+    for pair in "$@"; do
+        i=$((i + 1))
+        ep=${pair#*=}
+        (rxtool -t 60 g2h "$ep" 8192 "$((10 + i))" &&
+            rxtool -t 60 h2g "$ep" 8192 "$((20 + i))") \
+            >"$RX_RUN/b7.$i" 2>&1 &
+    done
+    wait
+    bad=0
+    i=0
+    for pair in "$@"; do
+        i=$((i + 1))
+        sed "s/^/${pair%%=*}: /" "$RX_RUN/b7.$i"
+        [ "$(grep -c 'guest' "$RX_RUN/b7.$i")" -eq 2 ] &&
+            ! grep -q 'rxtool\|differ' "$RX_RUN/b7.$i" || bad=1
+    done
+    [ $bad -eq 0 ] || rx_fail "a transfer failed"
+}
+
+t_b_list() {
+    xl channel-list rxb >"$RX_RUN/xl.list" 2>"$RX_RUN/xl.err" ||
+        { cat "$RX_RUN/xl.err"; rx_fail "xl channel-list failed"; }
+    xl-channel list rxb >"$RX_RUN/xch.list"
+    echo "xl channel-list:"
+    cat "$RX_RUN/xl.list"
+    echo "xl-channel list:"
+    cat "$RX_RUN/xch.list"
+    cmp "$RX_RUN/xl.list" "$RX_RUN/xch.list" || {
+        diff "$RX_RUN/xl.list" "$RX_RUN/xch.list" || true
+        rx_fail "the listings differ"
+    }
+}
+
+t_b_destroy() {
+    d=$(domid_of rxb)
+    xl destroy rxb
+    xs_wait 30 "/local/domain/0/backend/console/$d" -
+    for n in $B_NAMES; do
+        if b_is_sock "$n"; then
+            rxtool waitpath -g 20 "$(sock_of rxb "$n")" ||
+                rx_fail "socket of $n still there"
+        fi
+    done
+}

@@ -1,0 +1,254 @@
+# shellcheck shell=sh disable=SC3045 # busybox ash has read -t
+# The real-Xen tier's library in dom0 (busybox ash): results, guests, their
+# consoles, xenstore waits and the backend daemon. Sourced by /init and by
+# every test, which runs in a shell of its own (rx_test).
+#
+# State shared between tests lives in files under $RX_RUN, because each test
+# is a separate process.
+#
+# Results go to the serial log as
+#   RXT begin ID
+#   RXT ok ID - DESCRIPTION            or
+#   RXT not ok ID - DESCRIPTION # WHY
+# and tests/realxen/serial2tap.sh turns them into the runner's TAP.
+
+RX_RUN=/run/rx
+RX_DIR=/rx
+export PATH=/usr/sbin:/usr/bin:/usr/lib/xen-4.17/bin
+
+rx_log() {
+    echo "RX: $*"
+}
+
+rx_uptime() {
+    cut -d' ' -f1 /proc/uptime
+}
+
+# ---- results ----------------------------------------------------------
+
+# rx_test ID SECS DESCRIPTION FUNCTION [NEEDED-ID...]
+# Runs FUNCTION from the mode's script in a shell of its own with `set -eu`,
+# killed after SECS. It passes when it returns 0. A test whose needed test
+# failed fails at once (saying which), rather than waiting out its timeout.
+rx_test() {
+    id=$1 secs=$2 desc=$3 fn=$4
+    shift 4
+    echo "RXT begin $id ($(rx_uptime) s)"
+    for need in "$@"; do
+        if ! [ -e "$RX_RUN/passed.$need" ]; then
+            echo "RXT not ok $id - $desc # needs $need, which failed"
+            return 0
+        fi
+    done
+    t0=$(rx_uptime)
+    timeout -s KILL "$secs" sh -c \
+        ". $RX_DIR/lib.sh && . $RX_DIR/$RX_MODE.sh && set -eu && $fn" \
+        </dev/null
+    rc=$?
+    t1=$(rx_uptime)
+    took=$(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }")
+    if [ $rc -eq 0 ]; then
+        touch "$RX_RUN/passed.$id"
+        echo "RXT ok $id - $desc (${took} s)"
+    elif [ $rc -eq 137 ]; then
+        echo "RXT not ok $id - $desc # timed out after $secs s"
+    else
+        echo "RXT not ok $id - $desc # exit $rc after ${took} s"
+    fi
+}
+
+# Inside a test: fail with a reason (the test's shell exits).
+rx_fail() {
+    echo "RX: FAIL: $*"
+    exit 1
+}
+
+# rx_expect WHAT CMD...: run CMD, fail the test with WHAT if it fails.
+rx_expect() {
+    what=$1
+    shift
+    "$@" || rx_fail "$what"
+}
+
+# ---- xenstore ---------------------------------------------------------
+
+# xs_wait SECS PATH VALUE...: wait (on a watch) until PATH reads one of the
+# VALUEs; "-" stands for an absent node.
+xs_wait() {
+    rxtool xswait "$@"
+}
+
+# xs_wait_present SECS PATH: until PATH exists with a non-empty value.
+xs_wait_present() {
+    rxtool xswait "$1" "$2" +
+}
+
+# A guest's domid, remembered at creation (xl takes a while under TCG).
+domid_of() {
+    cat "$RX_RUN/$1.domid" 2>/dev/null || xl domid "$1"
+}
+
+fe_dir() { # GUEST DEVID
+    echo "/local/domain/$(domid_of "$1")/device/console/$2"
+}
+
+be_dir() { # GUEST DEVID
+    echo "/local/domain/0/backend/console/$(domid_of "$1")/$2"
+}
+
+# Wait until a channel is connected: frontend and backend in state 4.
+chan_wait_connected() { # GUEST DEVID [SECS]
+    secs=${3:-60}
+    xs_wait "$secs" "$(fe_dir "$1" "$2")/state" 4 &&
+        xs_wait "$secs" "$(be_dir "$1" "$2")/state" 4
+}
+
+# The pty slave of a pty channel (the frontend's `tty`, written by the
+# backend).
+chan_pty() { # GUEST DEVID
+    xenstore-read "$(fe_dir "$1" "$2")/tty"
+}
+
+# ---- the backend daemon ----------------------------------------------
+
+# Start xenchanneld (its log to the console), wait for its READY=1,
+# remember its pid.
+xcd_start() {
+    pid=$(rxtool spawn-ready 60 xenchanneld --foreground </dev/null \
+        2>/dev/console) || return 1
+    echo "$pid" >"$RX_RUN/xcd.pid"
+}
+
+xcd_fds() {
+    set -- "/proc/$(cat "$RX_RUN/xcd.pid")/fd"/*
+    echo $#
+}
+
+# ---- guests -----------------------------------------------------------
+
+# The CPU-saving kernel options dom0 booted with (boot.sh), for the guests.
+rx_fast_args() {
+    tr ' ' '\n' </proc/cmdline |
+        grep -E '^(cryptomgr\.notests|nowatchdog|mitigations=off)$' |
+        tr '\n' ' '
+}
+
+# guest_cfg NAME [LINE...]: write /run/rx/NAME.cfg for a PV guest of the
+# tier (kernel and initramfs from /rx); extra lines appended as given.
+# RX_GUEST_ARGS: more kernel command line (rx.coldplug=0: the guest's init
+# skips coldplug).
+guest_cfg() {
+    name=$1
+    shift
+    {
+        echo "name = \"$name\""
+        echo 'type = "pv"'
+        echo "kernel = \"$RX_DIR/vmlinux\""
+        echo "ramdisk = \"$RX_DIR/guest.cpio\""
+        echo "extra = \"console=hvc0 loglevel=${RX_GUEST_LOGLEVEL:-4} $(rx_fast_args) rx.name=$name ${RX_GUEST_ARGS:-}\""
+        echo 'memory = 128'
+        echo 'vcpus = 1'
+        echo 'on_poweroff = "destroy"'
+        echo 'on_reboot = "destroy"'
+        echo 'on_crash = "destroy"'
+        for line in "$@"; do
+            echo "$line"
+        done
+    } >"$RX_RUN/$name.cfg"
+}
+
+# guest_create NAME [-p]: xl create, follow the guest's console, and
+# unpause the guest unless -p. The guest is created paused in any case, so
+# that the console is followed from the guest's first line.
+guest_create() {
+    name=$1
+    xl create -p "$RX_RUN/$name.cfg" || return 1
+    xl domid "$name" >"$RX_RUN/$name.domid"
+    guest_console "$name"
+    if [ "${2:-}" != -p ]; then
+        xl unpause "$name"
+    fi
+}
+
+# Follow a guest's console: its pty (made by xenconsoled) is copied to the
+# serial log with the prefix "[NAME] ", and the guest's "@@" lines go to a
+# fifo that gx reads.
+guest_console() {
+    name=$1
+    d=$(domid_of "$name")
+    xs_wait_present 60 "/local/domain/$d/console/tty" ||
+        rx_fail "no console pty for $name"
+    tty=$(xenstore-read "/local/domain/$d/console/tty")
+    echo "$tty" >"$RX_RUN/$name.tty"
+    rm -f "$RX_RUN/$name.ctl"
+    mkfifo "$RX_RUN/$name.ctl"
+    # Opened read-write: never blocks, never EPIPE while no test reads.
+    rxtool console "$tty" "[$name] " 1<>"$RX_RUN/$name.ctl" \
+        2>/dev/console </dev/null &
+    echo $! >"$RX_RUN/$name.conpid"
+}
+
+rx_seq_next() {
+    s=$(($(cat "$RX_RUN/seq" 2>/dev/null || echo 0) + 1))
+    echo "$s" >"$RX_RUN/seq"
+    echo "$s"
+}
+
+# gx GUEST [-t SECS] COMMAND: run COMMAND in the guest's shell (over its
+# console); print the lines it marked "@@ " (without the mark); return its
+# exit status, or 124 when it did not finish within SECS (default 60).
+gx() {
+    g=$1
+    shift
+    gsecs=60
+    if [ "$1" = -t ]; then
+        gsecs=$2
+        shift 2
+    fi
+    seq=$(rx_seq_next)
+    exec 8<>"$RX_RUN/$g.ctl"
+    rxtool conwrite "$(cat "$RX_RUN/$g.tty")" \
+        "$*; echo \"@@DONE $seq \$?\""
+    end=$(($(date +%s) + gsecs))
+    while :; do
+        left=$((end - $(date +%s)))
+        [ $left -gt 0 ] || break
+        IFS= read -r -t "$left" line <&8 || break
+        case $line in
+        "@@DONE $seq "*)
+            exec 8<&-
+            return "${line##* }"
+            ;;
+        "@@ "*) echo "${line#@@ }" ;;
+        esac
+    done
+    exec 8<&-
+    echo "RX: gx $g: '$*' did not finish within $gsecs s" >&2
+    return 124
+}
+
+# guest_wait_ready NAME [SECS]: wait for the guest's "@@READY" (its udevd
+# and the uevent monitor run, coldplug is done).
+guest_wait_ready() {
+    g=$1
+    secs=${2:-90}
+    exec 8<>"$RX_RUN/$g.ctl"
+    end=$(($(date +%s) + secs))
+    while :; do
+        left=$((end - $(date +%s)))
+        [ $left -gt 0 ] || break
+        IFS= read -r -t "$left" line <&8 || break
+        case $line in "@@READY"*)
+            exec 8<&-
+            return 0
+            ;;
+        esac
+    done
+    exec 8<&-
+    return 1
+}
+
+# The xenstore listing order of a guest's channels (devids), one line.
+chan_order() { # GUEST
+    xenstore-list "/local/domain/$(domid_of "$1")/device/console" | tr '\n' ' '
+}
