@@ -366,7 +366,7 @@ static void conn_read(ctl_conn *cn)
     cn->req_len += (size_t)r;
     cn->req[cn->req_len] = '\0';
     nl = memchr(cn->req, '\n', cn->req_len);
-    if (nl && !xcd_daemon_xenstore_alive(cn->ctl->d)) {
+    if (nl && !xcd_daemon_xenstore_answers(cn->ctl->d)) {
         conn_reply(cn, error_reply(xch__sprintf("xenchanneld lost its "
                                                 "connection to xenstored and "
                                                 "is stopping")));
@@ -541,6 +541,53 @@ int xcd_control_open(xcd_daemon *d, const char *path, xcd_control **out)
     }
     *out = ctl;
     return 0;
+}
+
+/* Reads what the client sent and nobody read: a socket closed with
+ * unread data resets the connection, and the client might never see the
+ * reply written before. */
+static void drain_input(int fd)
+{
+    char buf[REQUEST_MAX];
+
+    while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+        ;
+}
+
+/* Sends an error line on fd without waiting; what does not fit is lost
+ * (the daemon is going away). */
+static void send_error_now(int fd, const char *why)
+{
+    char *reply = error_reply(xch__sprintf("%s", why));
+
+    drain_input(fd);
+    if (reply &&
+        send(fd, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+        xcd_log(LOG_DEBUG, "control: refusing a request: %s", strerror(errno));
+    free(reply);
+}
+
+void xcd_control_refuse_all(xcd_control *ctl, const char *why)
+{
+    ctl_conn *cn;
+    int fd;
+
+    if (!ctl)
+        return;
+    for (cn = ctl->conns; cn; cn = cn->next) {
+        if (!cn->reply)
+            send_error_now(cn->fd, why);
+        else if (drain_input(cn->fd), send(cn->fd, cn->reply + cn->reply_off,
+                                           cn->reply_len - cn->reply_off,
+                                           MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+            xcd_log(LOG_DEBUG, "control: a last reply: %s", strerror(errno));
+    }
+    while ((fd = accept4(ctl->tp.wait_fd, NULL, NULL,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+        if (peer_allowed(fd))
+            send_error_now(fd, why);
+        close(fd);
+    }
 }
 
 void xcd_control_close(xcd_control *ctl)

@@ -238,17 +238,32 @@ static bool drain_watches(xcd_daemon *d)
     return true;
 }
 
-bool xcd_daemon_xenstore_alive(xcd_daemon *d)
+static bool xenstore_lost(xcd_daemon *d)
 {
-    if (d->xenstore_lost)
-        return false;
-    if (drain_watches(d))
-        return true;
     xcd_log(LOG_ERR, "lost the connection to xenstored; stopping, for a "
                      "restarted xenchanneld to take the channels over");
     d->xenstore_lost = true;
     event_base_loopbreak(d->base);
     return false;
+}
+
+bool xcd_daemon_xenstore_alive(xcd_daemon *d)
+{
+    if (d->xenstore_lost)
+        return false;
+    return drain_watches(d) || xenstore_lost(d);
+}
+
+bool xcd_daemon_xenstore_answers(xcd_daemon *d)
+{
+    char *val = NULL;
+    int rc;
+
+    if (!xcd_daemon_xenstore_alive(d))
+        return false;
+    rc = xch__xs_read(d->xctx, XBT_NULL, "domid", &val);
+    free(val);
+    return !rc || xenstore_lost(d);
 }
 
 static void xs_readable(evutil_socket_t fd, short what, void *arg)

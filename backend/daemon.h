@@ -99,4 +99,9 @@ void xcd_daemon_stop(xcd_daemon *d);
  * the channels). */
 bool xcd_daemon_xenstore_alive(xcd_daemon *d);
 
+/* The same, sure of it: one request to xenstored (libxenstore learns that
+ * the connection broke only when its reader thread runs). Before answering
+ * a control request. */
+bool xcd_daemon_xenstore_answers(xcd_daemon *d);
+
 #endif

@@ -230,6 +230,9 @@ int main(int argc, char **argv)
         goto out;
     }
     rc = d.xenstore_lost ? EXIT_FAILURE : EXIT_SUCCESS;
+    if (d.xenstore_lost)
+        xcd_control_refuse_all(d.control, "xenchanneld lost its connection "
+                                          "to xenstored and is stopping");
 out:
     free(msg);
     xcd_daemon_stop(&d);
