@@ -53,8 +53,9 @@ typedef struct xcd_options {
     mode_t socket_mode;
     bool set_group;
     gid_t socket_group;
-    size_t buffer_limit; /* per channel, when BE has no limit */
-    size_t buffer_total; /* all channels together */
+    const char *socket_dir; /* where a directory per domain may be made */
+    size_t buffer_limit;    /* per channel, when BE has no limit */
+    size_t buffer_total;    /* all channels together */
 } xcd_options;
 
 /* The token of the watch on a guest's console directory: one watch per

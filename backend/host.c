@@ -110,6 +110,7 @@ int xcd_host_open(xcd_channel *c)
         .group = o->socket_group,
         .set_group = o->set_group,
         .passed_fd = -1,
+        .base_dir = o->socket_dir,
     };
     char *msg = NULL;
     int rc;

@@ -33,6 +33,12 @@ static void usage(FILE *f)
                "(default 0600)\n"
                "  -g, --socket-group GRP  group (name or id) of channel "
                "sockets\n"
+               "  -s, --socket-dir DIR    where the toolstack puts sockets "
+               "of channels\n"
+               "                          without a path: a missing "
+               "directory right\n"
+               "                          under it is made "
+               "(default " XCH_SOCKET_DIR_DEFAULT ")\n"
                "  -b, --buffer-limit SIZE guest output kept per channel for "
                "a client that\n"
                "                          lags, unless the channel sets "
@@ -125,6 +131,7 @@ int main(int argc, char **argv)
         {"control", required_argument, NULL, 'c'},
         {"socket-mode", required_argument, NULL, 'm'},
         {"socket-group", required_argument, NULL, 'g'},
+        {"socket-dir", required_argument, NULL, 's'},
         {"buffer-limit", required_argument, NULL, 'b'},
         {"buffer-total", required_argument, NULL, 't'},
         {"verbose", no_argument, NULL, 'v'},
@@ -132,6 +139,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     xcd_options o = {.socket_mode = 0600,
+                     .socket_dir = XCH_SOCKET_DIR_DEFAULT,
                      .buffer_limit = XCD_BUFFER_LIMIT_DEFAULT,
                      .buffer_total = XCD_BUFFER_TOTAL_DEFAULT};
     xcd_daemon d = {0};
@@ -143,7 +151,8 @@ int main(int argc, char **argv)
 
     env = getenv(XCH_CONTROL_PATH_ENV);
     o.control_path = env && *env ? env : XCH_CONTROL_PATH_DEFAULT;
-    while ((opt = getopt_long(argc, argv, "fc:m:g:b:t:vh", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "fc:m:g:s:b:t:vh", opts, NULL)) !=
+           -1) {
         switch (opt) {
         case 'f':
             o.foreground = true;
@@ -169,6 +178,16 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             o.set_group = true;
+            break;
+        case 's':
+            if (xch_channel_path_check(optarg, NULL)) {
+                fprintf(stderr,
+                        "xenchanneld: --socket-dir %s: not an absolute path "
+                        "that a socket path can start with\n",
+                        optarg);
+                return EXIT_USAGE;
+            }
+            o.socket_dir = optarg;
             break;
         case 'b':
             if (parse_size_option("--buffer-limit", optarg,

@@ -32,6 +32,9 @@ typedef struct xcd_transport_config {
     gid_t group;      /* socket: group of the socket, if set_group */
     bool set_group;
     int passed_fd; /* socket: a listening socket to use, or -1 */
+    /* socket: a directory one level under this one is made (0755) when
+     * missing: the toolstack makes paths <base_dir>/<domain>/<name>. */
+    const char *base_dir;
 } xcd_transport_config;
 
 typedef struct xcd_transport_ops {

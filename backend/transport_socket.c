@@ -9,7 +9,9 @@
  * could have changed, even in a directory others may write: the directory
  * is opened once and everything after happens relative to it. A stale
  * socket there (nobody listens) is removed; anything else at the path is
- * left alone and the open fails. The socket is bound inside a fresh
+ * left alone and the open fails. A missing directory is made only right
+ * under the daemon's socket directory (where the toolstack puts a
+ * channel without a path), never elsewhere. The socket is bound inside a fresh
  * private directory (mode 0700) next to its place, with its final mode
  * through the umask and its group set there, then moved into place with a
  * rename that never replaces anything. The file is removed at close if it
@@ -255,6 +257,33 @@ out:
     return rc;
 }
 
+/* Opens dir, which is made first (0755) if it is missing and lies right
+ * under base (base itself made too): a directory per domain. A link put
+ * in its place is not followed. */
+static int open_dir(const char *dir, const char *base)
+{
+    size_t len = base ? strlen(base) : 0;
+    const char *sub = dir + len + 1;
+    int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), basefd, err;
+
+    if (fd >= 0 || errno != ENOENT || !len || strncmp(dir, base, len) != 0 ||
+        dir[len] != '/' || !*sub || strchr(sub, '/'))
+        return fd;
+    if (mkdir(base, 0755) && errno != EEXIST)
+        return -1;
+    basefd = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (basefd < 0)
+        return -1;
+    if (mkdirat(basefd, sub, 0755) && errno != EEXIST)
+        fd = -1;
+    else
+        fd = openat(basefd, sub, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    err = errno;
+    close(basefd);
+    errno = err;
+    return fd;
+}
+
 static int socket_bind(xcd_transport *t, const xcd_transport_config *cfg,
                        char **errmsg)
 {
@@ -274,7 +303,7 @@ static int socket_bind(xcd_transport *t, const xcd_transport_config *cfg,
         rc = XCH_ERROR_NOMEM;
         goto out;
     }
-    dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    dirfd = open_dir(dir, cfg->base_dir);
     if (dirfd < 0) {
         rc = xch__error(errmsg, XCH_ERROR_FAIL, "directory %s of %s: %s", dir,
                         cfg->path, strerror(errno));

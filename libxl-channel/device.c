@@ -73,8 +73,10 @@ int xch__backend_path_domid(const char *be, uint32_t *domid)
 struct add_state {
     uint32_t domid, backend;
     const xch_device_channel *chan;
-    uint64_t limit; /* 0: the backend's default */
-    int devid;      /* chosen, valid after commit */
+    uint64_t limit;         /* 0: the backend's default */
+    const char *socket_dir; /* for a socket without a path */
+    char *path;             /* the path made for it, valid after commit */
+    int devid;              /* chosen, valid after commit */
     char *errmsg;
 };
 
@@ -272,6 +274,60 @@ static int add_choose_devid(struct add_state *st, const struct devid_set *set)
                       st->domid, XCH_DEVID_AUTO_MAX);
 }
 
+/* The socket path: the channel's, or the one made for it. */
+static const char *add_path(const struct add_state *st)
+{
+    return st->chan->u.socket.path ? st->chan->u.socket.path : st->path;
+}
+
+/* A socket channel without a path gets <socket_dir>/<domain name>/<name>:
+ * one directory per domain, the channel's name as the file, so no two
+ * channels can meet. Read in the transaction, as the name could change. */
+static int add_make_path(xch_ctx *ctx, xs_transaction_t t, struct add_state *st)
+{
+    char *name_path = NULL, *domname = NULL, *why = NULL;
+    int rc;
+
+    free(st->path);
+    st->path = NULL;
+    if (st->chan->connection != XCH_CHANNEL_CONNECTION_SOCKET ||
+        st->chan->u.socket.path)
+        return 0;
+    name_path = xch__sprintf("/local/domain/%u/name", st->domid);
+    if (!name_path) {
+        rc = XCH_ERROR_NOMEM;
+        goto out;
+    }
+    rc = xch__xs_read(ctx, t, name_path, &domname);
+    if (rc)
+        goto out;
+    if (!domname || !*domname || strchr(domname, '/') ||
+        !strcmp(domname, ".") || !strcmp(domname, "..")) {
+        rc = xch__error(&st->errmsg, XCH_ERROR_INVAL,
+                        "domain %u has no name that can be a directory: "
+                        "give the socket channel '%s' a path=",
+                        st->domid, st->chan->name);
+        goto out;
+    }
+    st->path =
+        xch__sprintf("%s/%s/%s", st->socket_dir, domname, st->chan->name);
+    if (!st->path) {
+        rc = XCH_ERROR_NOMEM;
+        goto out;
+    }
+    rc = xch_channel_path_check(st->path, &why);
+    if (rc)
+        rc = xch__error(&st->errmsg, rc,
+                        "the socket path made for channel '%s' will not do "
+                        "(%s): give it a path=",
+                        st->chan->name, why ? why : "out of memory");
+out:
+    free(why);
+    free(domname);
+    free(name_path);
+    return rc;
+}
+
 /* Writes FE, BE and LX of channel st->devid. */
 static int add_write(xch_ctx *ctx, xs_transaction_t t, struct add_state *st)
 {
@@ -315,16 +371,15 @@ static int add_write(xch_ctx *ctx, xs_transaction_t t, struct add_state *st)
                                         {"output", output},
                                         {"tty", ""}};
         /* BE keys; LX gets the same plus `backend`. */
-        const struct kv be_keys[] = {
-            {"frontend", fe},
-            {"frontend-id", domid_s},
-            {"online", "1"},
-            {"state", XENBUS_INITIALISING},
-            {"protocol", CONSOLE_PROTOCOL},
-            {"name", chan->name},
-            {"connection", socket ? "socket" : "pty"},
-            {"limit", st->limit ? limit : NULL},
-            {"path", socket ? chan->u.socket.path : NULL}};
+        const struct kv be_keys[] = {{"frontend", fe},
+                                     {"frontend-id", domid_s},
+                                     {"online", "1"},
+                                     {"state", XENBUS_INITIALISING},
+                                     {"protocol", CONSOLE_PROTOCOL},
+                                     {"name", chan->name},
+                                     {"connection", socket ? "socket" : "pty"},
+                                     {"limit", st->limit ? limit : NULL},
+                                     {"path", socket ? add_path(st) : NULL}};
         size_t num_be = ARRAY_SIZE(be_keys);
         const struct kv lx_keys[] = {{"backend", be}};
 
@@ -393,6 +448,8 @@ static int add_body(xch_ctx *ctx, xs_transaction_t t, void *arg)
     if (rc)
         return rc;
     rc = add_choose_devid(st, &taken);
+    if (!rc)
+        rc = add_make_path(ctx, t, st);
     if (rc)
         return rc;
     return add_write(ctx, t, st);
@@ -415,13 +472,8 @@ static int add_check(const xch_device_channel *chan,
     case XCH_CHANNEL_CONNECTION_PTY:
         break;
     case XCH_CHANNEL_CONNECTION_SOCKET:
-        if (!chan->u.socket.path) {
-            rc = xch__error(errmsg, XCH_ERROR_INVAL,
-                            "channel '%s': connection=socket needs a path",
-                            chan->name);
-            goto out;
-        }
-        rc = xch_channel_path_check(chan->u.socket.path, &why);
+        if (chan->u.socket.path) /* else one is made */
+            rc = xch_channel_path_check(chan->u.socket.path, &why);
         break;
     default:
         rc = xch__error(errmsg, XCH_ERROR_INVAL,
@@ -496,6 +548,8 @@ int xch_channel_add(xch_ctx *ctx, uint32_t domid, xch_device_channel *chan,
     if (rc)
         goto out;
     st.limit = opts ? opts->limit : 0;
+    st.socket_dir =
+        opts && opts->socket_dir ? opts->socket_dir : XCH_SOCKET_DIR_DEFAULT;
     rc = add_backend(ctx, chan, &st.backend, errmsg);
     if (rc)
         goto out;
@@ -511,8 +565,13 @@ int xch_channel_add(xch_ctx *ctx, uint32_t domid, xch_device_channel *chan,
     }
     chan->devid = st.devid;
     chan->backend_domid = st.backend;
+    if (st.path) {
+        chan->u.socket.path = st.path;
+        st.path = NULL;
+    }
 
 out:
+    free(st.path);
     free(st.errmsg);
     return rc;
 }

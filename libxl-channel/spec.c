@@ -386,9 +386,10 @@ static int spec_build(const char *spec, const char *const values[KEY_COUNT],
                           values[KEY_CONNECTION]);
 
     if (connection == XCH_CHANNEL_CONNECTION_SOCKET) {
-        if (!values[KEY_PATH])
-            return spec_error(errmsg, "socket channel needs a path");
-        rc = xch_channel_path_check(values[KEY_PATH], errmsg);
+        /* Without a path, attaching makes one (an extension of xl's
+         * syntax: xl wants one). */
+        rc = values[KEY_PATH] ? xch_channel_path_check(values[KEY_PATH], errmsg)
+                              : 0;
         if (rc)
             return rc;
     } else if (values[KEY_PATH]) {
@@ -421,7 +422,7 @@ static int spec_build(const char *spec, const char *const values[KEY_COUNT],
             return XCH_ERROR_NOMEM;
     }
     xch_device_channel_init_connection(ch, connection);
-    if (connection == XCH_CHANNEL_CONNECTION_SOCKET) {
+    if (connection == XCH_CHANNEL_CONNECTION_SOCKET && values[KEY_PATH]) {
         ch->u.socket.path = strdup(values[KEY_PATH]);
         if (!ch->u.socket.path)
             return XCH_ERROR_NOMEM;

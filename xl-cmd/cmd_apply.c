@@ -5,11 +5,12 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "xl-channel.h"
 
 const char cmd_apply_usage[] =
-    "Usage: xl-channel apply [-h|--help] DOMAIN FILE\n"
+    "Usage: xl-channel apply [-h|--help] [--socket-dir DIR] DOMAIN FILE\n"
     "\n"
     "Attaches every channel of the channel= list of the xl domain\n"
     "configuration FILE to the running domain DOMAIN (name or id). Every\n"
@@ -19,7 +20,10 @@ const char cmd_apply_usage[] =
     "is left half-done.\n"
     "\n"
     "Options:\n"
-    "  -h, --help  show this help and exit\n"
+    "      --socket-dir DIR  where socket channels without a path get one,\n"
+    "                        DIR/DOMAIN-NAME/NAME (default\n"
+    "                        " XCH_SOCKET_DIR_DEFAULT ")\n"
+    "  -h, --help            show this help and exit\n"
     "\n"
     "Exit status: 0 all attached, 1 error (bad FILE, no such domain, an\n"
     "attach failed), 2 usage error.\n";
@@ -47,8 +51,12 @@ static void rollback(xch_ctx *ctx, uint32_t domid, const xlch_spec *specs,
 
 int cmd_apply(const struct xlch_command *cmd, int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    enum { OPT_SOCKET_DIR = 256 };
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"socket-dir", required_argument, NULL, OPT_SOCKET_DIR},
+        {NULL, 0, NULL, 0}};
+    const char *socket_dir = NULL;
     xlch_spec *specs = NULL;
     xch_ctx *ctx = NULL;
     char *errmsg = NULL;
@@ -60,10 +68,15 @@ int cmd_apply(const struct xlch_command *cmd, int argc, char **argv)
         switch (opt) {
         case 'h':
             return command_help(cmd);
+        case OPT_SOCKET_DIR:
+            socket_dir = optarg;
+            break;
         default:
             return command_usage_error(cmd, NULL);
         }
     }
+    if (socket_dir && toolstack_socket_dir(cmd, socket_dir))
+        return XLCH_EXIT_USAGE;
     if (argc - optind != 2)
         return command_usage_error(cmd, "expects DOMAIN and FILE");
     domain = argv[optind];
@@ -79,6 +92,13 @@ int cmd_apply(const struct xlch_command *cmd, int argc, char **argv)
         goto out;
     }
     for (i = 0; i < num; i++) {
+        if (socket_dir && !specs[i].opts.socket_dir &&
+            !(specs[i].opts.socket_dir = strdup(socket_dir))) {
+            error_msg("out of memory");
+            rollback(ctx, domid, specs, i);
+            rc = XLCH_EXIT_FAILURE;
+            goto out;
+        }
         toolstack_warn_devid(&specs[i].chan);
         r = xch_channel_add(ctx, domid, &specs[i].chan, &specs[i].opts,
                             &errmsg);

@@ -11,7 +11,7 @@
 #include "xl-channel.h"
 
 const char cmd_attach_usage[] =
-    "Usage: xl-channel attach [-h|--help] DOMAIN SPEC\n"
+    "Usage: xl-channel attach [-h|--help] [--socket-dir DIR] DOMAIN SPEC\n"
     "\n"
     "Attaches one channel to the running domain DOMAIN (name or id). SPEC\n"
     "is one entry of an xl.cfg channel= list, for example\n"
@@ -19,17 +19,22 @@ const char cmd_attach_usage[] =
     "with the keys\n"
     "  name=NAME              mandatory: 1-64 of A-Z a-z 0-9 . _ - : + @\n"
     "  connection=pty|socket  mandatory\n"
-    "  path=PATH              socket path: mandatory for socket, refused "
-    "for pty\n"
+    "  path=PATH              socket path (refused for pty); a socket\n"
+    "                         without one gets DIR/DOMAIN-NAME/NAME\n"
     "  backend=DOMAIN         backend domain name or id (default: this "
     "domain)\n"
     "  devid=N                device id 1-9999 (default: the lowest free "
     "in 1-7)\n"
+    "  limit=SIZE             output kept for a lagging client, e.g. 64K, "
+    "16M\n"
+    "                         (default: the backend daemon's)\n"
     "The frontend, backend and toolstack entries are written to xenstore\n"
     "in one transaction: on error nothing is written.\n"
     "\n"
     "Options:\n"
-    "  -h, --help  show this help and exit\n"
+    "      --socket-dir DIR  where socket channels without a path get one\n"
+    "                        (default " XCH_SOCKET_DIR_DEFAULT ")\n"
+    "  -h, --help            show this help and exit\n"
     "\n"
     "Exit status: 0 attached, 1 error (bad SPEC, no such domain, name or\n"
     "devid taken, no free devid, xenstore failure), 2 usage error.\n";
@@ -89,10 +94,26 @@ void toolstack_debug_retries(const xch_ctx *ctx, const char *what)
                 what, xch_ctx_txn_retries(ctx));
 }
 
+int toolstack_socket_dir(const struct xlch_command *cmd, const char *dir)
+{
+    char *why = NULL;
+    int rc = XLCH_EXIT_OK;
+
+    if (xch_channel_path_check(dir, &why))
+        rc = command_usage_error(cmd, "--socket-dir %s: %s", dir,
+                                 why ? why : "out of memory");
+    free(why);
+    return rc;
+}
+
 int cmd_attach(const struct xlch_command *cmd, int argc, char **argv)
 {
-    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    enum { OPT_SOCKET_DIR = 256 };
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"socket-dir", required_argument, NULL, OPT_SOCKET_DIR},
+        {NULL, 0, NULL, 0}};
+    const char *socket_dir = NULL;
     xch_device_channel chan;
     xch_channel_options chan_opts;
     xch_ctx *ctx = NULL;
@@ -107,10 +128,15 @@ int cmd_attach(const struct xlch_command *cmd, int argc, char **argv)
         switch (opt) {
         case 'h':
             return command_help(cmd);
+        case OPT_SOCKET_DIR:
+            socket_dir = optarg;
+            break;
         default:
             return command_usage_error(cmd, NULL);
         }
     }
+    if (socket_dir && toolstack_socket_dir(cmd, socket_dir))
+        return XLCH_EXIT_USAGE;
     if (argc - optind != 2)
         return command_usage_error(cmd, "expects DOMAIN and SPEC");
     domain = argv[optind];
@@ -128,6 +154,11 @@ int cmd_attach(const struct xlch_command *cmd, int argc, char **argv)
         goto out;
     }
     toolstack_warn_devid(&chan);
+    if (socket_dir && !(chan_opts.socket_dir = strdup(socket_dir))) {
+        error_msg("out of memory");
+        rc = XLCH_EXIT_FAILURE;
+        goto out;
+    }
     r = xch_channel_add(ctx, domid, &chan, &chan_opts, &errmsg);
     if (r) {
         error_msg("cannot attach channel '%s' to domain '%s': %s", chan.name,

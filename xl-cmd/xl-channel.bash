@@ -26,7 +26,8 @@ _xl_channel_options() { # COMMAND
     list | channel-list) echo "-h --help -l --long --json" ;;
     detach | channel-detach) echo "-h --help -f --force -t --timeout" ;;
     events) echo "-h --help --json" ;;
-    parse | attach | channel-attach | apply | help | version)
+    attach | channel-attach | apply) echo "-h --help --socket-dir" ;;
+    parse | help | version)
         echo "-h --help" ;;
     esac
 }
@@ -34,6 +35,8 @@ _xl_channel_takes_value() { # COMMAND OPTION
     case $1:$2 in
     detach:-t | detach:--timeout | channel-detach:-t | \
         channel-detach:--timeout) return 0 ;;
+    attach:--socket-dir | channel-attach:--socket-dir | apply:--socket-dir)
+        return 0 ;;
     esac
     return 1
 }

@@ -50,6 +50,9 @@ int toolstack_resolve(xch_ctx *ctx, const char *domain, uint32_t *domid_r);
 void toolstack_debug_retries(const xch_ctx *ctx, const char *what);
 /* Warns on stderr when chan asks for a devid above 7 (SPEC §3). */
 void toolstack_warn_devid(const xch_device_channel *chan);
+/* Checks the argument of --socket-dir: XLCH_EXIT_OK, or the usage error
+ * (printed). */
+int toolstack_socket_dir(const struct xlch_command *cmd, const char *dir);
 
 /* ---- helpers (main.c) ------------------------------------------------- */
 

@@ -36,9 +36,11 @@ extern "C" {
  *   name=NAME        mandatory; 1..XCH_CHANNEL_NAME_MAX bytes of
  *                    A-Z a-z 0-9 . _ - : + @, not "." or ".."
  *   connection=pty|socket   mandatory, case-insensitive
- *   path=PATH        mandatory for socket, refused for pty; absolute, at
- *                    most XCH_CHANNEL_PATH_MAX bytes, no ".." component,
- *                    not ending in '/'
+ *   path=PATH        for socket, refused for pty; absolute, at most
+ *                    XCH_CHANNEL_PATH_MAX bytes, no ".." component, not
+ *                    ending in '/'; when a socket channel has none
+ *                    (an extension of xl's syntax), attaching makes
+ *                    <socket_dir>/<domain name>/<channel name>
  *   backend=DOMAIN   domain name or id, kept as written (resolved when the
  *                    channel is attached); default: the toolstack domain
  *   devid=N          1..XCH_CHANNEL_DEVID_MAX; default: allocated on attach
@@ -155,6 +157,9 @@ int xch_domain_self(xch_ctx *ctx, uint32_t *domid);
  * the primary console. Explicit devids may go up to
  * XCH_CHANNEL_DEVID_MAX. */
 #define XCH_DEVID_AUTO_MAX 7
+/* Where a socket channel without a path gets one, by default. */
+#define XCH_SOCKET_DIR_DEFAULT "/run/xenchannel"
+
 /* FE `limit` when the spec sets none: libxl's value. (xenchanneld takes
  * its bound from BE `limit`, written only when the spec sets one.) */
 #define XCH_CHANNEL_LIMIT 1048576
@@ -168,8 +173,12 @@ int xch_domain_self(xch_ctx *ctx, uint32_t *domid);
  * of the guest and that the devid (chan->devid, or the lowest free in
  * 1..7 when it is -1) is free, and writes FE, BE and LX with their
  * permissions, all in one transaction. opts (NULL: defaults) adds what a
- * spec may say beyond xl: a limit goes to FE `limit` and BE `limit`. On success
- * chan->devid and chan->backend_domid hold what was used. Errors:
+ * spec may say beyond xl: a limit goes to FE `limit` and BE `limit`; a
+ * socket channel without a path gets
+ * <opts->socket_dir or XCH_SOCKET_DIR_DEFAULT>/<domain name>/<name>
+ * (refused when that is no valid socket path), written as a given path.
+ * On success chan->devid, chan->backend_domid and a socket's path hold
+ * what was used. Errors:
  * XCH_ERROR_INVAL (bad channel), XCH_ERROR_DOMAIN_NOTFOUND,
  * XCH_ERROR_DEVICE_EXISTS (name or devid taken), XCH_ERROR_NO_FREE_DEVID,
  * XCH_ERROR_XENSTORE, XCH_ERROR_NOMEM; *errmsg (if errmsg) says which, caller

@@ -40,9 +40,14 @@ ok "attach to a missing domain (id): clear error, nothing written"
 msg='invalid channel spec "name=x,connection=tcp".*tcp'
 refused 1 attach guest1 "name=x,connection=tcp"
 ok "invalid connection: the spec and the value are named"
-msg='invalid channel spec "connection=socket,name=x"'
-refused 1 attach guest1 "connection=socket,name=x"
-ok "socket without path refused"
+long=$("$xenhost" domain-create "$host" "guest-with-a-name-long-enough-to-make-the-socket-path-too-long") ||
+    bail "a guest with a long name"
+msg="the socket path made for channel 'org.test.a-longer-channel-name' will not do .*too long.*give it a path="
+refused 1 attach "$long" "connection=socket,name=org.test.a-longer-channel-name"
+ok "a socket without a path whose made path is too long: refused, naming why"
+msg="--socket-dir relative: path \"relative\" is not absolute"
+refused 2 attach --socket-dir relative guest1 "name=x,connection=socket"
+ok "--socket-dir must be an absolute path"
 msg='invalid channel spec "name=a/b,connection=pty"'
 refused 1 attach guest1 "name=a/b,connection=pty"
 ok "invalid name refused"

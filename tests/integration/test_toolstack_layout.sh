@@ -71,6 +71,21 @@ lim=5 # the lowest free devid
 ok "limit in FE, BE (backend-owned, guest-readable) and the /libxl copy"
 ! xenstore-exists "$(be 1 0)/limit"
 ok "a channel without limit= has no BE limit (the backend's default)"
+# --- a socket channel without a path (our extension): one is made,
+# <socket dir>/<domain name>/<channel name>, and written like a given one
+"$xl" attach --socket-dir "$tmp/socks" guest1 \
+    "name=org.test.auto,connection=socket" 2>"$tmp/a.err" &&
+    auto=6 &&
+    [ "$(xenstore-read "$(lx "$auto")/name")" = org.test.auto ] &&
+    [ "$(xenstore-read "$(be "$auto" 0)/path")" = "$tmp/socks/guest1/org.test.auto" ] &&
+    [ "$(xenstore-read "$(lx "$auto")/path")" = "$tmp/socks/guest1/org.test.auto" ] &&
+    [ "$(xenstore-read "$(fe "$auto")/output")" = "chardev:libxl-channel$auto" ]
+ok "a socket channel without a path gets <socket dir>/guest1/<name>"
+dom2=$("$xenhost" domain-create "$host" guest2) &&
+    "$xl" attach guest2 "name=org.test.auto,connection=socket" &&
+    [ "$(xenstore-read "/local/domain/0/backend/console/$dom2/1/path")" = \
+        /run/xenchannel/guest2/org.test.auto ]
+ok "by default under /run/xenchannel; the same name in another domain does not meet it"
 "$xl" attach guest1 "name=org.test.badlim,connection=pty,limit=3K" \
     2>"$tmp/a.err"
 [ $? -eq 1 ] && grep -q 'limit "3K" is below the smallest, 4K' "$tmp/a.err"

@@ -483,11 +483,16 @@ static void test_spec_rejects_unknown_connection(void **state)
                 PARTS("unknown connection \"unknown\""));
 }
 
-static void test_spec_rejects_socket_without_path(void **state)
+/* An extension of xl's syntax: attaching makes the path. */
+static void test_spec_socket_without_path_gets_one_later(void **state)
 {
+    xch_device_channel ch;
+
     (void)state;
-    parse_fails("connection=socket,name=x",
-                PARTS("socket channel needs a path"));
+    parse_ok("connection=socket,name=x", &ch);
+    assert_int_equal(ch.connection, XCH_CHANNEL_CONNECTION_SOCKET);
+    assert_null(ch.u.socket.path);
+    xch_device_channel_dispose(&ch);
 }
 
 static void test_spec_rejects_pty_with_path(void **state)
@@ -713,7 +718,7 @@ int main(void)
         cmocka_unit_test(test_spec_rejects_missing_name),
         cmocka_unit_test(test_spec_rejects_missing_connection),
         cmocka_unit_test(test_spec_rejects_unknown_connection),
-        cmocka_unit_test(test_spec_rejects_socket_without_path),
+        cmocka_unit_test(test_spec_socket_without_path_gets_one_later),
         cmocka_unit_test(test_spec_rejects_pty_with_path),
         cmocka_unit_test(test_spec_rejects_relative_path),
         cmocka_unit_test(test_spec_rejects_path_too_long),
