@@ -24,8 +24,9 @@
  *       N times: connects with a fresh ring and port, corrupts the ring
  *       (out_prod far beyond out_cons) and notifies, waits for the backend
  *       to give up the channel (BE Closed), closes (FE 6) and starts again
- *       (FE 1, BE InitWait). Prints "cycled N", then connects once more
- *       and goes on as connect does.
+ *       (FE 1, BE InitWait). Prints "cycle I" after every 10th cycle and
+ *       "cycled N" at the end, then connects once more and goes on as
+ *       connect does.
  *   xcd-guest flap FE N V...
  *       Writes FE state N times in a row, taking the values V round
  *       robin, as fast as xenstore takes them; prints "flapped N".
@@ -270,6 +271,10 @@ static void cycle(guest *g, unsigned long n)
         ring_unshare(g);
         write_key(g->xs, g->fe, "state", "1");
         wait_state(g, g->be, "2");
+        if ((i + 1) % 10 == 0) {
+            snprintf(buf, sizeof(buf), "cycle %lu", i + 1);
+            say(buf);
+        }
     }
     snprintf(buf, sizeof(buf), "cycled %lu", n);
     say(buf);

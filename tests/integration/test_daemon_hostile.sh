@@ -130,6 +130,8 @@ wait_line 9 sent && read_text "$tmp/cycle.sock" hello-after-200-cycles
 ok "then the channel connects once more and works"
 [ "$("$xt" status "$ctl" "$cyc" 1 ring_errors)" = 200 ]
 ok "the status counts 200 corrupt rings"
+[ "$(grep -c "/grant/$cyc-" "/proc/$xcd_pid/maps")" = 1 ]
+ok "the daemon maps one ring of the cycler's, the current one"
 elapsed=$(($(now) - start))
 lines=$(channel_lines "$be")
 bound=$(log_bound "$elapsed")
