@@ -4,7 +4,8 @@
 # every test, which runs in a shell of its own (rx_test).
 #
 # State shared between tests lives in files under $RX_RUN, because each test
-# is a separate process.
+# is a separate process. The functions' own variables start with "_" (shell
+# variables are global: a test's $line must survive a gx).
 #
 # Results go to the serial log as
 #   RXT begin ID
@@ -198,47 +199,47 @@ rx_seq_next() {
 # console); print the lines it marked "@@ " (without the mark); return its
 # exit status, or 124 when it did not finish within SECS (default 60).
 gx() {
-    g=$1
+    _g=$1
     shift
-    gsecs=60
+    _secs=60
     if [ "$1" = -t ]; then
-        gsecs=$2
+        _secs=$2
         shift 2
     fi
-    seq=$(rx_seq_next)
-    exec 8<>"$RX_RUN/$g.ctl"
-    rxtool conwrite "$(cat "$RX_RUN/$g.tty")" \
-        "$*; echo \"@@DONE $seq \$?\""
-    end=$(($(date +%s) + gsecs))
+    _seq=$(rx_seq_next)
+    exec 8<>"$RX_RUN/$_g.ctl"
+    rxtool conwrite "$(cat "$RX_RUN/$_g.tty")" \
+        "$*; echo \"@@DONE $_seq \$?\""
+    _end=$(($(date +%s) + _secs))
     while :; do
-        left=$((end - $(date +%s)))
-        [ $left -gt 0 ] || break
-        IFS= read -r -t "$left" line <&8 || break
-        case $line in
-        "@@DONE $seq "*)
+        _left=$((_end - $(date +%s)))
+        [ $_left -gt 0 ] || break
+        IFS= read -r -t "$_left" _line <&8 || break
+        case $_line in
+        "@@DONE $_seq "*)
             exec 8<&-
-            return "${line##* }"
+            return "${_line##* }"
             ;;
-        "@@ "*) echo "${line#@@ }" ;;
+        "@@ "*) echo "${_line#@@ }" ;;
         esac
     done
     exec 8<&-
-    echo "RX: gx $g: '$*' did not finish within $gsecs s" >&2
+    echo "RX: gx $_g: '$*' did not finish within $_secs s" >&2
     return 124
 }
 
 # guest_wait_ready NAME [SECS]: wait for the guest's "@@READY" (its udevd
 # and the uevent monitor run, coldplug is done).
 guest_wait_ready() {
-    g=$1
-    secs=${2:-90}
-    exec 8<>"$RX_RUN/$g.ctl"
-    end=$(($(date +%s) + secs))
+    _g=$1
+    _secs=${2:-90}
+    exec 8<>"$RX_RUN/$_g.ctl"
+    _end=$(($(date +%s) + _secs))
     while :; do
-        left=$((end - $(date +%s)))
-        [ $left -gt 0 ] || break
-        IFS= read -r -t "$left" line <&8 || break
-        case $line in "@@READY"*)
+        _left=$((_end - $(date +%s)))
+        [ $_left -gt 0 ] || break
+        IFS= read -r -t "$_left" _line <&8 || break
+        case $_line in "@@READY"*)
             exec 8<&-
             return 0
             ;;
