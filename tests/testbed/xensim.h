@@ -23,8 +23,10 @@
 #include <stdint.h>
 
 #define XENSIM_PAGE_SIZE 4096
-/* Ports of one domain are 1 .. XENSIM_MAX_PORTS - 1 (0 is invalid). */
-#define XENSIM_MAX_PORTS 1024
+/* Ports of one domain are 1 .. XENSIM_MAX_PORTS - 1 (0 is invalid): Xen's
+ * 2-level event channel ABI on 64-bit, enough for a dom0 serving 1,000
+ * channels beside xenstored's port per guest. */
+#define XENSIM_MAX_PORTS 4096
 /* Grant refs below this are reserved (Xen's GNTTAB_NR_RESERVED_ENTRIES). */
 #define XENSIM_FIRST_FREE_REF 8
 

@@ -274,16 +274,46 @@ static void free_port_locked(const char *dir, uint32_t domid,
     rec->sockfd = -1;
 }
 
+/* Owners already looked at during one scan of the ports: a domain's
+ * ports mostly belong to a few processes (a backend serving 1,000
+ * channels owns 1,000 of them), so each is asked about once a scan. */
+#define OWNERS_SEEN 8
+
+struct owners_seen {
+    pid_t pid[OWNERS_SEEN];
+    bool alive[OWNERS_SEEN];
+    unsigned int n, next;
+};
+
+static bool owner_alive_seen(struct owners_seen *seen,
+                             const struct port_rec *rec)
+{
+    unsigned int i;
+    bool alive;
+
+    if (rec->owner_pid == 0)
+        return true;
+    for (i = 0; i < seen->n; i++)
+        if (seen->pid[i] == rec->owner_pid)
+            return seen->alive[i];
+    alive = owner_alive(rec);
+    i = seen->n < OWNERS_SEEN ? seen->n++ : seen->next++ % OWNERS_SEEN;
+    seen->pid[i] = rec->owner_pid;
+    seen->alive[i] = alive;
+    return alive;
+}
+
 /* The lowest free port of a domain (lock held); reclaims dead owners'. */
 static int alloc_port_locked(const char *dir, uint32_t domid,
                              struct port_rec *ports)
 {
+    struct owners_seen seen = {.n = 0};
     uint32_t p;
 
     for (p = 1; p < XENSIM_MAX_PORTS; p++) {
         struct port_rec *rec = &ports[p];
 
-        if (load32(&rec->kind) != PORT_FREE && !owner_alive(rec))
+        if (load32(&rec->kind) != PORT_FREE && !owner_alive_seen(&seen, rec))
             free_port_locked(dir, domid, ports, p, false);
         if (load32(&rec->kind) == PORT_FREE)
             return (int)p;
