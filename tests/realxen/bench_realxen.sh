@@ -16,7 +16,8 @@ if ! [ -s "$RX_DIR/bench.raw" ]; then
     exit 1
 fi
 
-# Throughputs: the best of the rounds; round trips: the mean.
+# Throughputs: the best of the rounds; round trips: the median. The last
+# offline verdict of a channel counts (a "lost" line may turn out "late").
 awk '
 function best(k, v) { if (!(k in b) || v + 0 > b[k] + 0) b[k] = v }
 $1 ~ /^(g2h|h2g)\./ { best($1, $2) }

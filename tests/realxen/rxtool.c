@@ -71,7 +71,8 @@
 static const char *prog = "rxtool";
 static int64_t timeout_ms = 60000;
 
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 static void fail(const char *fmt, ...)
 {
     va_list ap;
@@ -591,18 +592,28 @@ static int cmd_h2g(int argc, char **argv)
     return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
 static int cmd_rtt(int argc, char **argv)
 {
     char line[LINE_MAX_LEN], req[64];
     unsigned long i, count;
-    double t, total = 0, best = 1e9, worst = 0;
+    double t, total = 0, *samples;
     int fd;
 
     if (argc != 3)
         fail("usage: rtt PATH COUNT");
     count = parse_ulong(argv[2], "COUNT");
-    if (count == 0)
-        fail("COUNT must be positive");
+    if (count == 0 || count > 100000)
+        fail("COUNT must be 1 to 100000");
+    samples = calloc(count, sizeof(*samples));
+    if (!samples)
+        fail("out of memory");
     fd = open_endpoint(argv[1], false);
     for (i = 0; i < count; i++) {
         snprintf(req, sizeof(req), "ping %lu\n", i);
@@ -613,12 +624,16 @@ static int cmd_rtt(int argc, char **argv)
         if (strncmp(line, "pong ", 5) != 0 || strtoul(line + 5, NULL, 10) != i)
             fail("%s: unexpected reply '%s'", argv[1], line);
         total += t;
-        best = t < best ? t : best;
-        worst = t > worst ? t : worst;
+        samples[i] = t;
     }
     close(fd);
-    printf("rtt %lu mean %.2f ms min %.2f ms max %.2f ms\n", count,
-           total / (double)count * 1e3, best * 1e3, worst * 1e3);
+    qsort(samples, count, sizeof(*samples), cmp_double);
+    /* The median first: a loaded host preempts QEMU now and then, which
+     * shows in the mean and the maximum, not in the median. */
+    printf("rtt %lu median %.2f ms mean %.2f ms min %.2f ms max %.2f ms\n",
+           count, samples[count / 2] * 1e3, total / (double)count * 1e3,
+           samples[0] * 1e3, samples[count - 1] * 1e3);
+    free(samples);
     return 0;
 }
 

@@ -75,50 +75,64 @@ t_u_setup() {
     echo hvc1 >"$RX_RUN/u-sock.hvc"
     echo hvc2 >"$RX_RUN/u-pty.hvc"
     xl channel-list rxu
-    rx_log "QEMU: $(pgrep -a -f xen-qemu-system | cut -c1-300)"
+    # shellcheck disable=SC2009 # busybox pgrep cannot print command lines
+    rx_log "QEMU: $(ps -o args | grep '[x]en-qemu-system' | cut -c1-300)"
 }
 
 # What each backend delivers of a line the guest wrote while no host client
-# was connected: at once when the client connects, only after the guest
-# writes again, or never.
+# was connected: at once when a client connects ("at-connect"), only with
+# the guest's next write ("with-next-write"), only later ("late": seen
+# again when the next client sends something), or never ("lost").
 t_offline() {
     for k in x u; do
         for c in sock pty; do
             msg="offline-$k-$c-$(date +%s)"
             gx "rx$k" "rxtool emit /dev/$(hvc_of "$k" "$c") $msg"
             got=$(rxtool -t 10 drain "$(ep_of "$k" "$c")" 3000 2>&1 | tr -d '\r')
-            case $got in
-            *"$msg"*) how=at-connect ;;
-            *)
-                # Does the next write of the guest bring it? The client
-                # stays connected this time.
+            rx_log "$k $c, a client connects: '$got'"
+            how=lost
+            case $got in *"$msg"*) how=at-connect ;; esac
+            if [ $how = lost ]; then
+                # Does the guest's next write bring it? The client stays
+                # connected this time.
                 rxtool -t 10 drain "$(ep_of "$k" "$c")" 4000 \
                     >"$RX_RUN/drain.$k.$c" 2>&1 &
                 dr=$!
-                gx "rx$k" "usleep 500000; rxtool emit /dev/$(hvc_of "$k" "$c") nudge"
+                gx "rx$k" "usleep 500000; rxtool emit /dev/$(hvc_of "$k" "$c") nudge-$k-$c"
                 wait "$dr" || true
-                got2=$(tr -d '\r' <"$RX_RUN/drain.$k.$c")
-                case $got2 in
-                *"$msg"*) how=after-next-write ;;
-                *) how=lost ;;
-                esac
-                ;;
-            esac
+                got=$(tr -d '\r' <"$RX_RUN/drain.$k.$c")
+                rx_log "$k $c, the guest writes again: '$got'"
+                case $got in *"$msg"*) how=with-next-write ;; esac
+            fi
+            echo "$how" >"$RX_RUN/offline.$k.$c"
+            echo "$msg" >"$RX_RUN/offline-msg.$k.$c"
             echo "RXB offline.$k.$c $how"
         done
     done
 }
 
 # Agents on both lines of both guests, then, interleaved, per channel:
-# guest-to-host and host-to-guest throughput (best of two) and round trips.
+# guest-to-host and host-to-guest throughput (best of three rounds) and
+# round trips (median).
 t_measure() {
     for k in x u; do
         gx "rx$k" 'killall -q rxtool; rxtool agent /dev/hvc1; rxtool agent /dev/hvc2'
         for c in sock pty; do
-            rx_log "rx$k $c channel: $(ep_of "$k" "$c") is $(rxtool -t 10 name "$(ep_of "$k" "$c")" 2>&1)"
+            # The first request also shows whether a held offline line
+            # comes out now (then it was "late", not lost).
+            out=$(rxtool -t 10 name "$(ep_of "$k" "$c")" 2>&1 || true)
+            rx_log "rx$k $c channel: $(ep_of "$k" "$c") answers: $out"
+            case $out in *"$(cat "$RX_RUN/offline-msg.$k.$c" 2>/dev/null)"*)
+                if [ "$(cat "$RX_RUN/offline.$k.$c" 2>/dev/null)" = lost ]; then
+                    echo "RXB offline.$k.$c late"
+                fi
+                # Ask again: now the agent's own answer.
+                rx_log "rx$k $c channel again: $(rxtool -t 10 name "$(ep_of "$k" "$c")" 2>&1 || true)"
+                ;;
+            esac
         done
     done
-    for round in 1 2; do
+    for round in 1 2 3; do
         for c in sock pty; do
             for k in x u; do
                 ep=$(ep_of "$k" "$c")
