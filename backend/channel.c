@@ -246,7 +246,8 @@ static void client_events_free(xcd_channel *c)
     timer_free(&c->read_ev);
     timer_free(&c->write_ev);
     timer_free(&c->closed_ev);
-    c->reading = c->writing = c->watching_close = false;
+    timer_free(&c->hup_ev);
+    c->reading = c->writing = c->watching_close = c->watching_hup = false;
 }
 
 static void host_events_free(xcd_channel *c)
@@ -258,6 +259,7 @@ static void host_events_free(xcd_channel *c)
 
 static void client_event(evutil_socket_t fd, short what, void *arg);
 static void client_closed(evutil_socket_t fd, short what, void *arg);
+static void client_hup(evutil_socket_t fd, short what, void *arg);
 static void wait_event(evutil_socket_t fd, short what, void *arg);
 
 static void client_events_new(xcd_channel *c)
@@ -267,11 +269,16 @@ static void client_events_new(xcd_channel *c)
 
     c->read_ev = event_new(base, fd, EV_READ | EV_PERSIST, client_event, c);
     c->write_ev = event_new(base, fd, EV_WRITE | EV_PERSIST, client_event, c);
-    if (c->host.tp.ops->closed_event)
+    if (c->host.tp.ops->closed_event) {
         c->closed_ev =
             event_new(base, fd, EV_CLOSED | EV_PERSIST, client_closed, c);
+        /* Edge-triggered: after the client's input ended, its socket stays
+         * readable (EOF); only its full close is news. */
+        c->hup_ev =
+            event_new(base, fd, EV_READ | EV_ET | EV_PERSIST, client_hup, c);
+    }
     if (!c->read_ev || !c->write_ev ||
-        (c->host.tp.ops->closed_event && !c->closed_ev))
+        (c->host.tp.ops->closed_event && (!c->closed_ev || !c->hup_ev)))
         xcd_log(LOG_ERR, "%s: out of memory for the client's events", c->be);
 }
 
@@ -284,23 +291,24 @@ static void wait_event_new(xcd_channel *c)
 }
 
 /* Watches what the states ask for: clients arriving; the client's
- * input while the ring has room; its output while some waits; its
- * hangup while it is not read. */
+ * input while the ring has room; its output while some waits; the end of
+ * its input while it is not read; its full close once its input ended. */
 static void rearm(xcd_channel *c)
 {
     bool client = client_connected(c) && c->read_ev;
     bool listening = c->host.state == XCH_HOST_END_LISTENING;
-    bool reading = false;
+    bool input = client && !c->host.read_done, reading = false;
     size_t room = 0;
 
-    if (client && c->guest.page && !c->backlog.len &&
+    if (input && c->guest.page && !c->backlog.len &&
         !xch_ring_writable(&c->guest.ring, &room) && room > 0)
         reading = true;
     want(c->wait_ev, &c->waiting,
          listening || (client && c->host.tp.ops->wait_while_client));
     want(c->read_ev, &c->reading, reading);
     want(c->write_ev, &c->writing, client && c->out.len && !c->host.write_dead);
-    want(c->closed_ev, &c->watching_close, client && !reading);
+    want(c->closed_ev, &c->watching_close, input && !reading);
+    want(c->hup_ev, &c->watching_hup, client && c->host.read_done);
 }
 
 /* ---- bytes ---- */
@@ -400,18 +408,41 @@ static void client_left(xcd_channel *c)
     accept_next(c);
 }
 
+/* The client sent its last byte: what it left is read to the end (for
+ * the guest); a client that closed entirely, or does not read either, has
+ * gone; one that still reads (it waits for its answer) stays. */
+static void client_input_ended(xcd_channel *c)
+{
+    xcd_relay_io io = relay_io(c);
+    xcd_relay_result res = {0};
+
+    if (!client_connected(c))
+        return;
+    if (!c->host.read_done) {
+        io.may_write = false;
+        xcd_relay_leftover(&io, &res);
+        account(c, &res);
+        c->host.read_done = true;
+    }
+    if (c->host.write_dead || c->host.tp.ops->gone(&c->host.tp))
+        client_left(c);
+}
+
 /* Moves what can move, both ways. */
 static void pump(xcd_channel *c)
 {
     xcd_relay_io io = relay_io(c);
     xcd_relay_result res = {0};
 
+    io.may_read = io.may_read && !c->host.read_done;
     xcd_relay_out(&io, &res);
     if (!res.ring_rc)
         xcd_relay_in(&io, &res);
     account(c, &res);
-    if (res.client_eof || res.client_error)
+    if (res.client_error)
         client_left(c);
+    else if (res.client_eof || (c->host.read_done && c->host.write_dead))
+        client_input_ended(c);
 }
 
 /* ---- events ---- */
@@ -432,7 +463,18 @@ static void client_closed(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     (void)what;
-    client_left(c);
+    client_input_ended(c);
+    settle(c);
+}
+
+static void client_hup(evutil_socket_t fd, short what, void *arg)
+{
+    xcd_channel *c = arg;
+
+    (void)fd;
+    (void)what;
+    if (c->host.tp.ops->gone(&c->host.tp))
+        client_left(c);
     settle(c);
 }
 

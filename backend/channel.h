@@ -73,8 +73,8 @@ struct xcd_channel {
     xcd_ratelimit log_rl;
 
     /* the host end's descriptors */
-    struct event *wait_ev, *read_ev, *write_ev, *closed_ev;
-    bool waiting, reading, writing, watching_close;
+    struct event *wait_ev, *read_ev, *write_ev, *closed_ev, *hup_ev;
+    bool waiting, reading, writing, watching_close, watching_hup;
     /* timers, made when first needed */
     struct event *retry_ev, *storm_ev, *detach_ev, *publish_ev, *update_ev;
     xcd_published pub;

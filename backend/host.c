@@ -65,6 +65,7 @@ static void close_transport(xcd_host *h)
         h->tp.ops->close(&h->tp);
     h->passed = false;
     h->write_dead = false;
+    h->read_done = false;
 }
 
 static void set_state(xcd_channel *c, xch_host_end to)
@@ -158,6 +159,7 @@ int xcd_host_accept(xcd_channel *c, char **errmsg)
     if (r == 1 && h->state == XCH_HOST_END_LISTENING) {
         set_state(c, XCH_HOST_END_CLIENT);
         h->write_dead = false;
+        h->read_done = false;
         xcd_log_limited(&c->log_rl, LOG_INFO, "%s: client connected on %s",
                         c->be, h->tp.endpoint);
     }
@@ -179,6 +181,7 @@ void xcd_host_drop_client(xcd_channel *c)
         return;
     h->tp.ops->drop_client(&h->tp);
     h->write_dead = false;
+    h->read_done = false;
     set_state(c, XCH_HOST_END_LISTENING);
     xcd_log_limited(&c->log_rl, LOG_INFO, "%s: client disconnected", c->be);
 }

@@ -32,6 +32,7 @@ typedef struct xcd_host {
     char *error;           /* why it failed, NULL while it works */
     unsigned int retry_ms; /* the next retry's delay */
     bool write_dead;       /* the client does not read any more */
+    bool read_done;        /* the client has sent its last byte */
     bool passed;           /* tp serves a descriptor passed to us */
 } xcd_host;
 

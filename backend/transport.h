@@ -52,8 +52,13 @@ typedef struct xcd_transport_ops {
      * XCH_ERROR_* with *errmsg set. */
     int (*accept)(xcd_transport *t, char **errmsg);
     /* True if the client has gone although client_fd is still usable
-     * (a pty master whose slave is closed accepts writes into the void). */
+     * (a pty master whose slave is closed accepts writes into the void);
+     * checked before each write. */
     bool (*hung_up)(const xcd_transport *t);
+    /* True if the client closed its end entirely. A socket client that
+     * only stopped sending (shutdown(SHUT_WR), as `echo ... | socat`
+     * does) is not gone: it waits for its answer. */
+    bool (*gone)(const xcd_transport *t);
     /* Forgets the current client (EOF, hangup or error): it has been read
      * to the end, or what is left is to be thrown away. */
     void (*drop_client)(xcd_transport *t);

@@ -139,6 +139,7 @@ const xcd_transport_ops xcd_transport_pty_ops = {
     .open = pty_open,
     .accept = pty_accept,
     .hung_up = pty_hung_up,
+    .gone = pty_hung_up,
     .drop_client = pty_drop_client,
     .close = pty_close,
 };

@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,7 +385,16 @@ static int socket_accept(xcd_transport *t, char **errmsg)
 static bool socket_hung_up(const xcd_transport *t)
 {
     (void)t;
-    return false;
+    return false; /* a write to a closed socket fails: nothing to check */
+}
+
+/* Both directions shut: POLLHUP (a half-closed peer gives POLLRDHUP). */
+static bool socket_gone(const xcd_transport *t)
+{
+    struct pollfd p = {.fd = t->client_fd, .events = POLLIN | POLLRDHUP};
+
+    return t->client_fd < 0 ||
+           (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)));
 }
 
 static void socket_drop_client(xcd_transport *t)
@@ -419,6 +429,7 @@ const xcd_transport_ops xcd_transport_socket_ops = {
     .open = socket_open,
     .accept = socket_accept,
     .hung_up = socket_hung_up,
+    .gone = socket_gone,
     .drop_client = socket_drop_client,
     .close = socket_close,
 };
