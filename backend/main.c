@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -104,6 +105,22 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     (void)what;
     xcd_log(LOG_INFO, "signal %d: shutting down", (int)sig);
     event_base_loopbreak(base);
+}
+
+/* Each channel holds a few descriptors (its event channel, its listening
+ * socket or pty, a client): the usual soft limit of 1024 would stop a
+ * daemon short of 1,000 channels. The soft limit goes up to the hard one,
+ * which the administrator (or LimitNOFILE=) sets. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl))
+        xcd_log(LOG_WARNING, "cannot raise the descriptor limit to %llu: %s",
+                (unsigned long long)rl.rlim_max, strerror(errno));
 }
 
 /* An event base on epoll: the only backend whose cost does not grow with
@@ -218,6 +235,7 @@ int main(int argc, char **argv)
     }
     xcd_log_init(o.foreground, o.verbose);
     signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
 
     if (xcd_activation_take(&d.activation, &msg)) {
         xcd_log(LOG_ERR, "socket activation: %s", msg ? msg : "failed");
