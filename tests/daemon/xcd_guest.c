@@ -8,9 +8,10 @@
  *       Connects, notifies the backend over and over for MS milliseconds
  *       without moving any data (an event storm).
  *   xcd-guest fake-progress FE MS TEXT
- *       Connects, then moves its `in` consumer index back and forth
- *       between two values (neither frees anything) and notifies after
- *       each move, as fast as it can, for MS milliseconds.
+ *       Connects, then moves its `in` consumer index back and forth (a
+ *       new value each time, up to 1023 bytes back, never anything freed)
+ *       and notifies after each move, as fast as it can, for MS
+ *       milliseconds.
  *   xcd-guest connect FE TEXT
  *       Connects as a well-behaved frontend.
  *
@@ -54,8 +55,9 @@
 #define STDIN_CHECK_EVERY 256
 /* How far out_prod jumps past out_cons to corrupt the ring. */
 #define CORRUPT_JUMP 100000U
-/* How far back the fake-progress attack moves in_cons. */
-#define FAKE_BACK 16U
+/* The fake-progress attack moves in_cons back by 0..FAKE_SPAN-1 bytes:
+ * at most what the ring may hold (1024), a different value each time. */
+#define FAKE_SPAN 1024U
 
 typedef struct guest {
     struct xs_handle *xs;
@@ -235,9 +237,10 @@ static void storm(guest *g, unsigned long ms)
         notify(g);
 }
 
-/* in_cons goes back and forth between where the frontend really is (all
- * of `in` consumed) and a little before: never ahead of in_prod, so the
- * ring stays valid, and no room is ever made. */
+/* in_cons sweeps back from where the frontend really is (all of `in`
+ * consumed) and jumps forward again: never ahead of in_prod, so the ring
+ * stays valid, and no room is ever made. A backend that takes any change
+ * of in_cons for progress sees one at (almost) every notification. */
 static void fake_progress(guest *g, unsigned long ms)
 {
     struct xencons_interface *intf = g->page;
@@ -246,7 +249,8 @@ static void fake_progress(guest *g, unsigned long ms)
     unsigned long i;
 
     for (i = 1; !attack_over(ms, start, i); i++) {
-        __atomic_store_n(&intf->in_cons, i & 1 ? real - FAKE_BACK : real,
+        __atomic_store_n(&intf->in_cons,
+                         real - (XENCONS_RING_IDX)(i % FAKE_SPAN),
                          __ATOMIC_RELEASE);
         notify(g);
     }

@@ -20,6 +20,8 @@
  *       --recv-chunk C, --recv-pause-us U: a slow reader, at most C bytes
  *       per read and a pause of U microseconds after each.
  *       --mark M: prints "mark" once M bytes were received.
+ *       --send-progress B: prints "sent N" each time N, a multiple of B,
+ *       bytes have been sent.
  *       --gaps-ms D: for the first D ms of receiving (from the first
  *       byte), times the gaps between reads; then prints "rate R MiB/s
  *       reads N gap-us p50 A p99 B p999 C max D" and goes on receiving.
@@ -451,10 +453,11 @@ static int cmd_stream(int argc, char **argv)
         {"mark", required_argument, NULL, 'M'},
         {"gaps-ms", required_argument, NULL, 'g'},
         {"counter", required_argument, NULL, 'k'},
+        {"send-progress", required_argument, NULL, 'G'},
         {NULL, 0, NULL, 0},
     };
     uint64_t send_seed = 1, send_off = 0, send_n = 0, sent = 0;
-    uint64_t read_total = 0, mark = 0, pause_us = 0;
+    uint64_t read_total = 0, mark = 0, pause_us = 0, progress = 0;
     recv_state rs = {.seed = 2};
     uint8_t out[CHUNK], in[CHUNK];
     size_t out_len = 0, out_pos = 0, chunk = sizeof(in);
@@ -521,6 +524,9 @@ static int cmd_stream(int argc, char **argv)
             break;
         case 'k':
             counter = counter_map(optarg);
+            break;
+        case 'G':
+            progress = number(optarg);
             break;
         default:
             return 2;
@@ -600,6 +606,12 @@ static int cmd_stream(int argc, char **argv)
                 sent += (uint64_t)r;
                 if (counter)
                     __atomic_store_n(counter, sent, __ATOMIC_RELAXED);
+                if (progress &&
+                    sent / progress != (sent - (uint64_t)r) / progress) {
+                    printf("sent %llu\n",
+                           (unsigned long long)(sent / progress * progress));
+                    fflush(stdout);
+                }
             }
         }
     }
