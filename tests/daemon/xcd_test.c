@@ -608,8 +608,9 @@ static int cmd_stream(int argc, char **argv)
                     __atomic_store_n(counter, sent, __ATOMIC_RELAXED);
                 if (progress &&
                     sent / progress != (sent - (uint64_t)r) / progress) {
-                    printf("sent %llu\n",
-                           (unsigned long long)(sent / progress * progress));
+                    uint64_t at = sent - sent % progress;
+
+                    printf("sent %llu\n", (unsigned long long)at);
                     fflush(stdout);
                 }
             }
