@@ -13,7 +13,3 @@ $(XCD_TEST_BIN): $(OUT)/obj/tests/daemon/xcd_test.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(call pkglibs,xenstore yajl)
 
-# Relay throughput through the daemon next to the raw ring's
-# (tests/bench/bench_relay.sh, which also runs bench_ring).
-BENCHES += tests/bench/bench_relay.sh
-bench: $(XCD_BIN) $(XCD_TEST_BIN) $(OUT)/bin/xch-guestsim $(OUT)/bin/xl-channel

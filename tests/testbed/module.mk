@@ -1,6 +1,7 @@
 # The simulated Xen host (docs/testbed.md): the xensim preload (fake
 # hypervisor), the launcher `xenhost` with its C helper, the per-guest
-# xenbus bridge, the testbed's own tests and the event-channel benchmark.
+# xenbus bridge, the testbed's own tests and the event-channel benchmark
+# (bench_evtchn, run by hand; make bench is tests/bench/module.mk's).
 #
 # The preload is never sanitized (it runs inside xenstored and xl); programs
 # that run preloaded under SANITIZE=1 need ASAN_OPTIONS=verify_asan_link_order=0,
@@ -18,7 +19,6 @@ TB_PROGS    := $(TB_DIR)/xsbridge $(TB_DIR)/xensim-ctl $(TB_DIR)/xenhost
 TB_TESTS    := $(TB_DIR)/test_evtchn $(TB_DIR)/test_bridge
 PROGRAMS    += $(XENSIM_SO) $(TB_PROGS)
 TEST_DEPS   += $(XENSIM_SO) $(TB_PROGS) $(TB_TESTS)
-BENCHES     += $(TB_DIR)/bench_evtchn
 
 .PHONY: testbed
 testbed: $(XENSIM_SO) $(TB_PROGS) $(TB_TESTS) $(TB_DIR)/bench_evtchn
@@ -55,8 +55,3 @@ $(TB_DIR)/bench_evtchn: $(OUT)/obj/tests/testbed/bench_evtchn.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(call pkglibs,xenevtchn)
 
-bench: $(BENCHES)
-	@set -e; for b in $(BENCHES); do \
-	    echo "bench: $$(basename $$b)"; \
-	    XCH_SRC=$(CURDIR) XCH_OUT=$(abspath $(OUT)) $$b; \
-	done
