@@ -19,9 +19,9 @@ partial = "--partial" in sys.argv[3:]
 conns = []
 for _ in range(n):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    # connect waits while the listen backlog is full, at most 10 s
+    # connect waits while the listen backlog is full, at most 60 s
     s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
-                 struct.pack("ll", 10, 0))
+                 struct.pack("ll", 60, 0))
     try:
         s.connect(path)
     except OSError as e:
