@@ -95,7 +95,8 @@ echo "boot.sh: booting ($mode), serial log $log, at most $secs s"
 rc=0
 TIMEFORMAT="boot.sh: QEMU ran %R s, used %U s user + %S s system CPU"
 time timeout --kill-after=5 "$secs" qemu-system-x86_64 \
-    -machine q35,accel=tcg -cpu "${RX_CPU:-max,-smap,-xsave}" -smp 2 -m 2048 \
+    -machine q35,accel=tcg -cpu "${RX_CPU:-max,-smap,-xsave}" \
+    -smp "${RX_SMP:-2}" -m 2048 \
     -display none -nodefaults -no-reboot -monitor none \
     -serial "file:$log" \
     -kernel "$RX_DIR/fetch/xen" \

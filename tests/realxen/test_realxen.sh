@@ -7,7 +7,7 @@ set -eu
 log=$RX_DIR/check-serial.log
 rm -f "$log"
 start=$(date +%s)
-"$XCH_SRC/tests/realxen/boot.sh" check "$log" "${RX_BOOT_SECS:-330}" || true
+"$XCH_SRC/tests/realxen/boot.sh" check "$log" "${RX_BOOT_SECS:-360}" || true
 echo "# boot took $(($(date +%s) - start)) s"
 exec "$XCH_SRC/tests/realxen/serial2tap.sh" \
     "$XCH_SRC/tests/realxen/dom0/check.sh" "$log"

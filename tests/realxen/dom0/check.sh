@@ -23,27 +23,27 @@ C_FIVE=$S/rxc-five
 
 rx_main() {
     mkdir -p "$S"
-    rx_test a_create 60 "guest rxa created without channels" t_a_create
-    rx_test c_create 60 "guest rxc created paused, devids 2, 1, 5 attached in that order" t_c_create
-    rx_test b_apply 90 "xl create -p, xl-channel apply (7 channels): backend waits (state 2) while paused" t_b_apply
+    rx_test a_create 120 "guest rxa created without channels" t_a_create
+    rx_test c_create 120 "guest rxc created paused, devids 2, 1, 5 attached in that order" t_c_create
+    rx_test b_apply 120 "xl create -p, xl-channel apply (7 channels): backend waits (state 2) while paused" t_b_apply
     rx_test a_boot 150 "rxa boots, its udevd and uevent monitor run" t_a_boot a_create
-    rx_test a_attach 60 "xl-channel attach: a socket and a pty channel reach state 4" t_a_attach a_boot
-    rx_test a_links 60 "hot-plug: udevd's add/bind events run the rule, both links appear" t_a_links a_attach
-    rx_test a_sock_256k 90 "socket channel: 256 KiB each way, checksums equal" t_a_sock a_links
-    rx_test a_pty_256k 90 "pty channel: 256 KiB each way, checksums equal" t_a_pty a_links
-    rx_test a_restart 90 "daemon SIGTERM and restart while the guest writes: nothing lost" t_a_restart a_sock_256k
-    rx_test a_detach 60 "xl-channel detach: channel, socket and both guest links gone" t_a_detach a_attach
-    rx_test a_reattach 60 "attach the same name again: the link is back, on the right tty" t_a_reattach a_attach
-    rx_test a_gap 60 "explicit devid 5 (a gap): every link right or absent" t_a_gap a_attach
+    rx_test a_attach 120 "xl-channel attach: a socket and a pty channel reach state 4" t_a_attach a_boot
+    rx_test a_links 120 "hot-plug: udevd's add/bind events run the rule, both links appear" t_a_links a_attach
+    rx_test a_sock_256k 120 "socket channel: 256 KiB each way, checksums equal" t_a_sock a_links
+    rx_test a_pty_256k 120 "pty channel: 256 KiB each way, checksums equal" t_a_pty a_links
+    rx_test a_restart 120 "daemon SIGTERM and restart while the guest writes: nothing lost" t_a_restart a_sock_256k
+    rx_test a_detach 120 "xl-channel detach: channel, socket and both guest links gone" t_a_detach a_attach
+    rx_test a_reattach 120 "attach the same name again: the link is back, on the right tty" t_a_reattach a_attach
+    rx_test a_gap 120 "explicit devid 5 (a gap): every link right or absent" t_a_gap a_attach
     rx_test c_order 150 "rxc probes its channels in xenstore's order (2, 1, 5) at boot: every link right or absent" t_c_order c_create
-    rx_test c_destroy 60 "xl destroy rxc: its backend directory and sockets gone" t_c_destroy c_create
+    rx_test c_destroy 120 "xl destroy rxc: its backend directory and sockets gone" t_c_destroy c_create
     rx_test b_boot 150 "rxb unpaused: all seven channels connect from its first boot" t_b_boot b_apply
-    rx_test b_coldplug 60 "coldplug (udevadm trigger --action=add) made all seven links" t_b_coldplug b_boot
+    rx_test b_coldplug 120 "coldplug (udevadm trigger --action=add) made all seven links" t_b_coldplug b_boot
     rx_test b_seven 120 "seven channels at once: each link reaches its own channel, data both ways" t_b_seven b_coldplug
-    rx_test b_list 30 "xl channel-list and xl-channel list print the same (devids 1-7)" t_b_list b_boot
+    rx_test b_list 60 "xl channel-list and xl-channel list print the same (devids 1-7)" t_b_list b_boot
     rx_log "CPU seconds so far (xl list): $(xl list | awk 'NR > 1 { printf "%s %s; ", $1, $6 }')"
-    rx_test b_destroy 60 "xl destroy rxb: its backend directory and sockets gone" t_b_destroy b_apply
-    rx_test a_destroy 60 "xl destroy rxa, the last guest: sockets gone, daemon back to its idle descriptor count" t_a_destroy a_create
+    rx_test b_destroy 120 "xl destroy rxb: its backend directory and sockets gone" t_b_destroy b_apply
+    rx_test a_destroy 120 "xl destroy rxa, the last guest: sockets gone, daemon back to its idle descriptor count" t_a_destroy a_create
     rx_log "guests left: $(xl list | tail -n +2 | awk '{print $1}' | tr '\n' ' ')"
 }
 
@@ -162,7 +162,6 @@ t_a_attach() {
     xl-channel attach rxa "connection=pty,name=rx.pty"
     chan_wait_connected rxa 1
     chan_wait_connected rxa 2
-    xl-channel list -l rxa
     [ -S "$A_SOCK" ] || rx_fail "no socket at $A_SOCK"
 }
 
