@@ -4,11 +4,11 @@
 #   waits for it, loses nothing: the guest gets its bytes, the output stays
 #   for the next client;
 # - a client that leaves while the channel has no frontend is noticed at
-#   once (BE client-connected 0, host-end listening) and the next client
-#   in the backlog is accepted;
-# - a client that fills the `in` ring (the guest does not read it) and
-#   leaves is noticed too, the next one is accepted, and what both sent
-#   reaches the guest in order when it reads.
+#   once (BE client-connected 0, host-end listening), and so is one that
+#   fills the `in` ring (the guest does not read it) and leaves;
+# - then the next client waiting in the listen backlog is accepted: with
+#   the backlog full, a place frees for one more connection;
+# - what the clients sent reaches the guest in order when it reads.
 . "${XCH_SRC:?XCH_SRC not set}/tests/daemon/lib.sh"
 
 # A stopped daemon would never see the SIGTERM of the cleanup.
@@ -16,14 +16,16 @@ trap '[ -n "$xcd_pid" ] && kill -CONT "$xcd_pid" 2>/dev/null; dt_cleanup' EXIT
 export XCD_TEST_TIMEOUT=${XCD_TEST_TIMEOUT:-60}
 
 # A scripted host client: ACTIONS run in order, each printing a line.
-#   connect        connects (it may wait in the listen backlog): "connected"
-#   send:SEED:OFF:N  sends bytes OFF..OFF+N-1 of xcd-test's stream SEED: "sent"
+#   connect        connects a new socket, waiting (at most 60 s) while the
+#                  listen backlog is full: "connected" or "connect failed"
+#   send:SEED:OFF:N  sends bytes OFF..OFF+N-1 of xcd-test's stream SEED on
+#                  the last socket connected: "sent"
+#   fill           connects more sockets without waiting until the listen
+#                  backlog is full: "filled"
 #   wait           waits for a line on stdin
-#   shut           shutdown(SHUT_WR): "shut"
-#   eof            reads until the daemon closes (bounded): "eof"
-#   close          closes: "closed"
+#   close          closes every socket, oldest first: "closed"
 cat >"$tmp/client.py" <<'EOF'
-import select, socket, sys, time
+import errno, socket, struct, sys
 
 M = (1 << 64) - 1
 
@@ -38,32 +40,40 @@ def stream(seed, off, n):
         out[k] = (z >> ((i & 7) * 8)) & 0xFF
     return bytes(out)
 
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(60)
+path = sys.argv[1]
+socks = []
 for act in sys.argv[2:]:
     if act == "connect":
-        s.connect(sys.argv[1])
-        print("connected", flush=True)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                     struct.pack("ll", 60, 0))
+        socks.append(s)
+        try:
+            s.connect(path)
+            print("connected", flush=True)
+        except OSError as e:
+            print("connect failed:", e, flush=True)
     elif act.startswith("send:"):
         seed, off, n = (int(x) for x in act.split(":")[1:])
-        s.sendall(stream(seed, off, n))
+        socks[-1].sendall(stream(seed, off, n))
         print("sent", flush=True)
+    elif act == "fill":
+        for n in range(4096):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.setblocking(False)
+            try:
+                s.connect(path)
+            except BlockingIOError:
+                s.close()
+                break
+            socks.append(s)
+        print("# %d connections wait in the backlog" % n, flush=True)
+        print("filled" if 0 < n < 4096 else "not filled", flush=True)
     elif act == "wait":
         sys.stdin.readline()
-    elif act == "shut":
-        s.shutdown(socket.SHUT_WR)
-        print("shut", flush=True)
-    elif act == "eof":
-        end = time.monotonic() + 60
-        while time.monotonic() < end:
-            r, _, _ = select.select([s], [], [], end - time.monotonic())
-            if r and not s.recv(65536):
-                print("eof", flush=True)
-                break
-        else:
-            print("no eof within 60 s", flush=True)
     elif act == "close":
-        s.close()
+        for s in socks:
+            s.close()
         print("closed", flush=True)
 EOF
 
@@ -145,18 +155,21 @@ clients_done
 client 6 7 "$nofe" connect wait close
 wait_line 6 connected && "$xt" wait-xs "$be2/client-connected" 1
 ok "another client connects"
-# The next one waits in the backlog. Once accepted, its half-close makes
-# the daemon drop it, which it sees as end of file: proof of the accept.
-client 8 9 "$nofe" connect shut eof
-wait_line 8 connected && wait_line 8 shut
-ok "a second client waits in the backlog"
+# More clients wait in the listen backlog until it is full, and one more
+# waits for a place there: a place frees only when the daemon accepts the
+# next client.
+client 8 9 "$nofe" fill connect wait close
+wait_line 8 filled
+ok "more clients wait in the listen backlog until it is full"
 echo go >&7 && wait_line 6 closed
-ok "the first client closes"
-wait_line 8 eof
-ok "the second client is accepted (and its half-close seen)"
+ok "the client closes"
+wait_line 8 connected
+ok "the next client is accepted at once: one more connection finds a place"
+echo go >&9 && wait_line 8 closed
+ok "the waiting clients close"
 "$xt" wait-xs "$be2/client-connected" 0 &&
     "$xt" wait-xs "$be2/host-end" listening
-ok "client-connected 0, host-end listening"
+ok "each is taken and seen gone: client-connected 0, host-end listening"
 clients_done
 
 # --- defect 6: a client leaves while the `in` ring is full (nobody reads
@@ -177,19 +190,33 @@ echo go >&7 && wait_line 6 closed
 ok "the client closes"
 "$xt" wait-xs "$be/client-connected" 0 && "$xt" wait-xs "$be/host-end" listening
 ok "the daemon notices at once: client-connected 0, host-end listening"
-client 8 9 "$full" connect "send:51:$n1:$n2" shut eof
-wait_line 8 connected && wait_line 8 sent && wait_line 8 shut &&
-    wait_line 8 eof
-ok "the next client is accepted, sends 5 KiB, its half-close is seen"
 clients_done
+
+client 6 7 "$full" connect "send:51:$n1:$n1" wait close
+wait_line 6 connected && wait_line 6 sent &&
+    "$xt" wait-xs "$be/client-connected" 1
+ok "a second client sends 100 KiB"
+client 8 9 "$full" connect "send:51:$((2 * n1)):$n2" fill connect wait close
+wait_line 8 connected && wait_line 8 sent && wait_line 8 filled
+ok "a third client sends 5 KiB from the listen backlog, which fills up"
+echo go >&7 && wait_line 6 closed
+ok "the second client closes"
+wait_line 8 connected
+ok "the third client is accepted at once: one more connection finds a place"
+total=$((2 * n1 + n2))
 "$xt" stream --connect "$chans/org.test.full" --recv-seed 51 \
-    --recv $((n1 + n2)) 2>>"$tmp/guest.err"
-ok "the guest reads both clients' bytes, in order"
+    --recv $total 2>>"$tmp/guest.err"
+ok "the guest reads the three clients' bytes, in order"
+echo go >&9 && wait_line 8 closed
+ok "the waiting clients close"
+clients_done
+"$xt" wait-xs "$be/client-connected" 0 && "$xt" wait-xs "$be/host-end" listening
+ok "each is taken and seen gone: client-connected 0, host-end listening"
 st=$("$xt" status "$ctl" "$dom" 2 bytes_dropped_to_guest)
 [ -z "$st" ] || [ "$st" = 0 ]
 ok "nothing the clients sent was dropped"
-[ "$("$xt" status "$ctl" "$dom" 2 bytes_to_guest)" = $((n1 + n2)) ]
-ok "the control socket counts $((n1 + n2)) bytes to the guest"
+[ "$("$xt" status "$ctl" "$dom" 2 bytes_to_guest)" = $total ]
+ok "the control socket counts $total bytes to the guest"
 
 kill "${dt_pids[-1]}" && wait "${dt_pids[-1]}" 2>/dev/null
 dt_pids=()
