@@ -15,7 +15,8 @@
 #   raw ring  bench_run as the ring's backend itself: no relay at all
 #   socat     socat between a pty and a unix socket, no ring (context)
 # Cases: throughput guest->host (g2h) and host->guest (h2g) for write
-# sizes BENCH_SIZES (1 16 256 4096 65536 bytes); the round trip of a
+# sizes BENCH_SIZES (1 64 2048 65536 bytes: a byte, a line, the `out`
+# ring, a bulk write); the round trip of a
 # one-byte ping; under two pinnings (taskset), "one" (guest, relay and
 # client all on CPU 0) and "split" (the guest on CPU 0, the relay and the
 # client on CPU 1, as a guest's vCPU and dom0's); and a few cases under
@@ -34,7 +35,7 @@ reps=${BENCH_REPS:-3}
 secs=${BENCH_SECONDS:-0.4}
 warm=${BENCH_WARMUP:-0.1}
 ping_secs=${BENCH_PING_SECONDS:-1}
-sizes=${BENCH_SIZES:-1 16 256 4096 65536}
+sizes=${BENCH_SIZES:-1 64 2048 65536}
 channels=${BENCH_CHANNELS:-1000}
 b=$out/bench
 xenhost=$out/testbed/xenhost
@@ -277,8 +278,8 @@ set_pinning split
 pinning=split+hogs
 for dir in g2h h2g; do
     for kind in socket pty; do
-        run_case daemon "$kind" "$dir" 4096
-        run_case minimal "$kind" "$dir" 4096
+        run_case daemon "$kind" "$dir" 2048
+        run_case minimal "$kind" "$dir" 2048
     done
 done
 for kind in socket pty; do
@@ -297,15 +298,16 @@ hogs=()
 callgrind_run() {
     local pid=$2 c line ir dump
     for c in g2h h2g; do
-        LD_PRELOAD= callgrind_control -i on "$pid" >/dev/null
+        LD_PRELOAD= callgrind_control -i on "$pid" >/dev/null 2>&1
+        LD_PRELOAD= callgrind_control -z "$pid" >/dev/null 2>&1
         pinning=callgrind
         line=$(
             eval "$(envA)"
             "$b/bench_run" --guest "$tmp/$3" "${@:5}" --case "$c" \
                 --size 4096 --seconds 1 --warmup 0 --reps 1
         ) || die "callgrind $1 $c failed"
-        LD_PRELOAD= callgrind_control -d "$c" "$pid" >/dev/null
-        LD_PRELOAD= callgrind_control -i off "$pid" >/dev/null
+        LD_PRELOAD= callgrind_control -d "$c" "$pid" >/dev/null 2>&1
+        LD_PRELOAD= callgrind_control -i off "$pid" >/dev/null 2>&1
         dump=$(ls -t "$tmp/cg.$1".* 2>/dev/null | head -n 1)
         ir=$(sed -n 's/^summary: *//p' "$dump" 2>/dev/null | tail -n 1)
         rm -f "$tmp/cg.$1".*

@@ -144,7 +144,7 @@ END {
         printf "relay >= 0.9 x minimal, pinning %s: worst %.2f (%s): %s\n", p, worst[p],
             worstcase[p], verdict(worst[p] >= 0.9)
     }
-    for (kk = 1; kk <= 2; kk++) {
+    for (kk = 1; kk <= 2 && npins; kk++) {
         kd = kk == 1 ? "socket" : "pty"
         wr = 99; wc = ""
         for (pi = 1; pi <= npins; pi++) {

@@ -105,16 +105,22 @@ static struct port_rec *map_ports(const char *dir, uint32_t domid)
     return p == MAP_FAILED ? NULL : p;
 }
 
-/* The records of domid, mapped once per handle. */
+/* The records of domid, mapped once per handle. The list is kept in
+ * most-recently-used order: a backend of many guests maps every guest's
+ * records, and its own domain's and the guest it is serving are looked
+ * up at every notify and unmask. */
 static struct port_rec *ports_of(struct xensim_evtchn *h, uint32_t domid)
 {
     struct port_rec *ports = NULL;
-    struct dom_map *m;
+    struct dom_map *m, **pp;
 
     pthread_mutex_lock(&h->lock);
-    for (m = h->maps; m; m = m->next) {
+    for (pp = &h->maps; (m = *pp); pp = &m->next) {
         if (m->domid == domid) {
             ports = m->ports;
+            *pp = m->next;
+            m->next = h->maps;
+            h->maps = m;
             goto out;
         }
     }
