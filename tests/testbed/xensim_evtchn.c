@@ -62,14 +62,25 @@ struct dom_map {
     struct dom_map *next;
 };
 
+/* The addresses of the ports a handle sends events to, built once: a
+ * relay notifies one port thousands of times a second, and formatting its
+ * path each time was most of the preload's cost. */
+#define ADDR_CACHE 16
+
+struct addr_entry {
+    uint32_t domid, port; /* port 0: empty */
+    struct sockaddr_un sa;
+};
+
 struct xensim_evtchn {
     char *dir;
     uint32_t domid;
     pid_t pid;
     int epfd;
     int sendfd;
-    pthread_mutex_t lock; /* protects maps */
+    pthread_mutex_t lock; /* protects maps and addrs */
     struct dom_map *maps;
+    struct addr_entry addrs[ADDR_CACHE];
 };
 
 static uint32_t load32(const uint32_t *p)
@@ -177,14 +188,31 @@ static int port_addr(struct sockaddr_un *sa, const char *dir, uint32_t domid,
                        domid, port);
 }
 
-/* Sends the event for port (of domid) to whoever owns that port. */
-static void send_event(int sendfd, const char *dir, uint32_t domid,
-                       uint32_t port)
+/* Sends the event for port (of domid) to whoever owns that port; h, if
+ * not NULL, keeps the address for the next time. */
+static void send_event(struct xensim_evtchn *h, int sendfd, const char *dir,
+                       uint32_t domid, uint32_t port)
 {
     struct sockaddr_un sa;
+    struct addr_entry *e;
 
-    if (port_addr(&sa, dir, domid, port))
+    if (h) {
+        e = &h->addrs[(domid * 31U + port) % ADDR_CACHE];
+        pthread_mutex_lock(&h->lock);
+        if (e->port == port && e->domid == domid) {
+            sa = e->sa;
+        } else if (port_addr(&sa, dir, domid, port)) {
+            pthread_mutex_unlock(&h->lock);
+            return;
+        } else {
+            e->domid = domid;
+            e->port = port;
+            e->sa = sa;
+        }
+        pthread_mutex_unlock(&h->lock);
+    } else if (port_addr(&sa, dir, domid, port)) {
         return;
+    }
     /*
      * A full queue already holds an event for this very port, and an
      * owner that is gone is a closed port: both are fine to ignore.
@@ -194,8 +222,8 @@ static void send_event(int sendfd, const char *dir, uint32_t domid,
 }
 
 /* Delivers an event unless one is pending or the port is masked. */
-static void raise_port(int sendfd, const char *dir, uint32_t domid,
-                       struct port_rec *rec, uint32_t port)
+static void raise_port(struct xensim_evtchn *h, int sendfd, const char *dir,
+                       uint32_t domid, struct port_rec *rec, uint32_t port)
 {
     uint32_t old;
 
@@ -207,7 +235,7 @@ static void raise_port(int sendfd, const char *dir, uint32_t domid,
         return; /* stays pending: the owner's unmask delivers it */
     __atomic_fetch_and(&rec->bits, ~BIT_PENDING, __ATOMIC_ACQ_REL);
     if (rec->owner_pid)
-        send_event(sendfd, dir, domid, port);
+        send_event(h, sendfd, dir, domid, port);
 }
 
 /* A zombie has closed its descriptors: for us it is gone too. */
@@ -561,7 +589,7 @@ int xensim_evtchn_notify(struct xensim_evtchn *h, uint32_t port)
     rports = ports_of(h, rdom);
     if (!rports)
         return -1;
-    raise_port(h->sendfd, h->dir, rdom, &rports[rport], rport);
+    raise_port(h, h->sendfd, h->dir, rdom, &rports[rport], rport);
     return 0;
 }
 
@@ -608,7 +636,7 @@ int xensim_evtchn_unmask(struct xensim_evtchn *h, uint32_t port)
     old = __atomic_fetch_or(&rec->bits, BIT_MASKED, __ATOMIC_ACQ_REL);
     if (!(old & BIT_MASKED)) {
         __atomic_fetch_and(&rec->bits, ~BIT_PENDING, __ATOMIC_ACQ_REL);
-        send_event(h->sendfd, h->dir, h->domid, port);
+        send_event(h, h->sendfd, h->dir, h->domid, port);
     }
     return 0;
 }
@@ -677,7 +705,7 @@ int xensim_evtchn_raise_virq(const char *dir, uint32_t domid, uint32_t virq)
     }
     for (p = 1; p < XENSIM_MAX_PORTS; p++) {
         if (load32(&ports[p].kind) == PORT_VIRQ && ports[p].virq == virq) {
-            raise_port(sendfd, dir, domid, &ports[p], p);
+            raise_port(NULL, sendfd, dir, domid, &ports[p], p);
             raised++;
         }
     }
