@@ -36,6 +36,7 @@
 #include "channel.h"
 #include "daemon.h"
 #include "events.h"
+#include "keeper.h"
 #include "log.h"
 #include "parse.h"
 
@@ -218,6 +219,8 @@ static void watch_event(xcd_daemon *d, const char *path, const char *token)
             device_changed(d, (unsigned int)dom, (unsigned int)dev);
     } else if (!strncmp(token, XCD_FE_TOKEN, strlen(XCD_FE_TOKEN))) {
         frontend_changed(d, path, token);
+    } else {
+        xcd_keeper_event(d, token);
     }
 }
 
@@ -396,7 +399,7 @@ int xcd_daemon_start(xcd_daemon *d, struct event_base *base,
     }
     /* Adopt what exists (the watches' first events will find the same). */
     scan_all(d);
-    rc = 0;
+    rc = xcd_keeper_start(d);
 out:
     return rc;
 }
@@ -404,6 +407,7 @@ out:
 void xcd_daemon_stop(xcd_daemon *d)
 {
     d->stopping = true;
+    xcd_keeper_stop(d);
     while (d->reg.list)
         xcd_channel_destroy(d->reg.list);
     xcd_events_free(d->events);

@@ -20,6 +20,7 @@
  *   control.c        the control socket
  *   events.c         its lifecycle event stream
  *   activation.c     socket activation and sd_notify
+ *   keeper.c         kept channels of a domain built again
  *   parse.c          watch paths
  *   log.c            stderr or syslog
  */
@@ -45,6 +46,7 @@ struct event_base;
 typedef struct xcd_activation xcd_activation;
 typedef struct xcd_control xcd_control;
 typedef struct xcd_events xcd_events;
+typedef struct xcd_keeper xcd_keeper;
 
 typedef struct xcd_options {
     bool foreground;
@@ -82,6 +84,7 @@ typedef struct xcd_daemon {
     xcd_activation *activation;
     xcd_control *control;
     xcd_events *events; /* the lifecycle event stream's subscribers */
+    xcd_keeper *keeper; /* kept channels (keeper.c); NULL but in dom0 */
     bool watch_release; /* @releaseDomain is watched */
     bool stopping;
     bool xenstore_lost; /* the daemon stops with a failure */

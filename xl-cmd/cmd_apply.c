@@ -115,6 +115,13 @@ int cmd_apply(const struct xlch_command *cmd, int argc, char **argv)
         rc = XLCH_EXIT_FAILURE;
         goto out;
     }
+    /* Kept for the domain's next builds, or not attached at all. */
+    if (keep_add(ctx, domid, specs, num)) {
+        rollback(ctx, domid, specs, num);
+        error_msg("%s: none of its channels was attached", file);
+        rc = XLCH_EXIT_FAILURE;
+        goto out;
+    }
     toolstack_debug_retries(ctx, "apply");
     rc = XLCH_EXIT_OK;
 

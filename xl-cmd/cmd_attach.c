@@ -166,6 +166,18 @@ int cmd_attach(const struct xlch_command *cmd, int argc, char **argv)
         rc = XLCH_EXIT_FAILURE;
         goto out;
     }
+    /* Kept for the domain's next builds, or not attached at all. */
+    {
+        xlch_spec kept = {chan, chan_opts};
+
+        if (keep_add(ctx, domid, &kept, 1)) {
+            xch_channel_remove(ctx, domid, chan.devid, true, 0, NULL);
+            error_msg("channel '%s' not attached to domain '%s'", chan.name,
+                      domain);
+            rc = XLCH_EXIT_FAILURE;
+            goto out;
+        }
+    }
     toolstack_debug_retries(ctx, "attach");
     rc = XLCH_EXIT_OK;
 

@@ -108,6 +108,11 @@ int cmd_detach(const struct xlch_command *cmd, int argc, char **argv)
             goto out;
         }
     }
+    /* No longer kept first: a domain built meanwhile does not get it. */
+    if (keep_remove(ctx, domid, devid)) {
+        rc = XLCH_EXIT_FAILURE;
+        goto out;
+    }
     r = xch_channel_remove(ctx, domid, devid, force, timeout_ms, &errmsg);
     if (r) {
         error_msg("cannot detach channel %s from domain '%s': %s", which,

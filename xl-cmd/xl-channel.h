@@ -39,6 +39,8 @@ int cmd_apply(const struct xlch_command *cmd, int argc, char **argv);
 extern const char cmd_apply_usage[];
 int cmd_events(const struct xlch_command *cmd, int argc, char **argv);
 extern const char cmd_events_usage[];
+int cmd_create(const struct xlch_command *cmd, int argc, char **argv);
+extern const char cmd_create_usage[];
 
 /* Shared by list, attach, detach and apply (cmd_attach.c). They print
  * their errors. toolstack_open opens a context and, unless domain is
@@ -94,5 +96,27 @@ int config_read_channels(const char *filename, xlch_spec **specs_r, int *num_r,
 
 /* Disposes num entries and frees the array (NULL-safe). */
 void specs_free(xlch_spec *specs, int num);
+
+/* ---- the kept set (keep.c) -------------------------------------------- */
+
+/* Where libxl keeps domain configurations (its XEN_LIB_DIR), unless the
+ * environment variable says otherwise. */
+#define KEEP_LIBXL_DIR_DEFAULT "/var/lib/xen"
+#define KEEP_LIBXL_DIR_ENV     "XENCHANNEL_LIBXL_DIR"
+const char *keep_libxl_dir(void);
+
+/*
+ * Changes the kept set of domid (the channels it gets back when it is
+ * built again): entry devids[i] becomes specs[i], or goes when that is
+ * NULL; in the configuration libxl keeps for the domain (c_info.xsdata,
+ * under libxl's own lock; a domain without one keeps only the xenstore
+ * copy) and in xenstore (xch_keep_update). Prints its errors; 0 or -1.
+ */
+int keep_update(xch_ctx *ctx, uint32_t domid, const int *devids,
+                const char *const *specs, int n);
+/* Keeps the num channels of specs, attached (their devid is known). */
+int keep_add(xch_ctx *ctx, uint32_t domid, const xlch_spec *specs, int num);
+/* The channel with that devid is no longer kept. */
+int keep_remove(xch_ctx *ctx, uint32_t domid, int devid);
 
 #endif /* XL_CHANNEL_H */

@@ -289,6 +289,60 @@ int xch_event_stream_next(xch_event_stream *s, xch_channel_event *ev,
 /* Ends the subscription; NULL is fine. */
 void xch_event_stream_close(xch_event_stream *s);
 
+/* ---- the kept set (keep.c) -------------------------------------------- */
+
+/*
+ * The channels a domain gets back whenever it is built again (reboot,
+ * crash restart, save/restore, migration): entries of the c_info.xsdata
+ * of the configuration libxl keeps, "xenchannel/<devid>" = the channel's
+ * spec (xch_channel_spec_format), which libxl writes under /local/domain/D
+ * each time it builds the domain and carries in save images and migration
+ * streams. /local/domain/D is dom0's (n0 r<D>): the guest can read the
+ * set, not change it. xl-channel keeps the set (and libxl's copy) in step
+ * with attach and detach; xenchanneld attaches what a new domain's set
+ * names.
+ */
+#define XCH_KEEP_KEY "xenchannel"
+
+/* The spec of an attached channel, as kept: name, connection, path (of a
+ * socket), backend (as written, if given), limit (if given). Malloc'd;
+ * NULL when out of memory or chan has no name or connection. */
+char *xch_channel_spec_format(const xch_device_channel *chan,
+                              const xch_channel_options *opts);
+
+/* /local/domain/<domid>/xenchannel, malloc'd (NULL: out of memory). */
+char *xch_keep_dir(uint32_t domid);
+
+typedef struct xch_kept_channel {
+    int devid;
+    char *spec; /* without devid= */
+} xch_kept_channel;
+
+/* The kept set of domid from xenstore, by ascending devid (*list_r NULL
+ * and *num_r 0 when there is none). A set whose directory domain 0 does
+ * not own is refused (XCH_ERROR_INVAL, *errmsg says so). */
+int xch_keep_read(xch_ctx *ctx, uint32_t domid, xch_kept_channel **list_r,
+                  int *num_r, char **errmsg);
+void xch_kept_free(xch_kept_channel *list, int num);
+
+/* Sets (specs[i] not NULL) or removes (NULL) the entries devids[i] of
+ * domid's set in xenstore, in one transaction that checks that the domain
+ * exists (XCH_ERROR_DOMAIN_NOTFOUND); an emptied set leaves no
+ * directory. */
+int xch_keep_update(xch_ctx *ctx, uint32_t domid, const int *devids,
+                    const char *const *specs, int n);
+
+/* Called by xch_keep_restore for each entry it tried to attach (devid -1,
+ * spec NULL: the set itself was refused); rc 0 when attached. */
+typedef void xch_keep_report(void *arg, uint32_t domid, int devid,
+                             const char *spec, int rc, const char *errmsg);
+
+/* Attaches each channel of domid's kept set whose devid the domain does
+ * not have (xch_channel_add). Returns how many were attached, or an error
+ * code when the set cannot be read or xenstore fails. */
+int xch_keep_restore(xch_ctx *ctx, uint32_t domid, xch_keep_report *report,
+                     void *arg);
+
 /* ---- console ring (ring.c) -------------------------------------------- */
 
 /* The console ring API (xch_ring_*) shared by the backend daemon and the

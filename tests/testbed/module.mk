@@ -15,7 +15,8 @@ XENSIM_OBJS := $(patsubst %.c,$(OUT)/xensim-obj/%.o,$(TB_CORE) \
                    tests/testbed/xensim_preload.c)
 XENSIM_CFLAGS := $(BASECFLAGS) -fvisibility=hidden $(CPPFLAGS_ALL) $(CFLAGS)
 
-TB_PROGS    := $(TB_DIR)/xsbridge $(TB_DIR)/xensim-ctl $(TB_DIR)/xenhost
+TB_PROGS    := $(TB_DIR)/xsbridge $(TB_DIR)/xensim-ctl $(TB_DIR)/xenhost \
+               $(TB_DIR)/xl-standin
 TB_TESTS    := $(TB_DIR)/test_evtchn $(TB_DIR)/test_bridge
 PROGRAMS    += $(XENSIM_SO) $(TB_PROGS)
 TEST_DEPS   += $(XENSIM_SO) $(TB_PROGS) $(TB_TESTS)
@@ -34,6 +35,10 @@ $(XENSIM_SO): $(XENSIM_OBJS)
 -include $(shell find $(OUT)/xensim-obj -name '*.d' 2>/dev/null)
 
 $(TB_DIR)/xenhost: tests/testbed/xenhost
+	@mkdir -p $(@D)
+	install -m 0755 $< $@
+
+$(TB_DIR)/xl-standin: tests/testbed/xl-standin
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
 

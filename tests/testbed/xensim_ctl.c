@@ -7,8 +7,11 @@
  *                             dom0's xenstore port and page
  *   dom0-setup                dom0's nodes, once xenstored runs
  *   domain-state D STATE      running | shutdown | dying | gone
- *   introduce D NAME PORT     a guest's nodes as libxl writes them, then
- *                             INTRODUCE with its xenstore event channel
+ *   introduce D NAME PORT [UUID [KEY=VALUE...]]
+ *                             a guest's nodes as libxl writes them (its
+ *                             /vm/UUID, and each KEY=VALUE of c_info.xsdata
+ *                             under /local/domain/D), then INTRODUCE with
+ *                             its xenstore event channel
  *   destroy D                 as `xl destroy`: devices, table, RELEASE,
  *                             the domain's nodes
  *   virq [VIRQ [D]]           raise a VIRQ (default VIRQ_DOM_EXC of dom0)
@@ -217,6 +220,52 @@ static bool name_taken(struct xs_handle *xsh, xs_transaction_t t,
     return taken;
 }
 
+/* What introduce writes beyond the name: the UUID (NULL: none) and
+ * xsdata's KEY=VALUE strings. */
+static const char *guest_uuid;
+static char **guest_xsdata;
+static int guest_nxsdata;
+
+/* As libxl__domain_make: /vm/<uuid> (n0 r<D>) with uuid and name,
+ * /local/domain/D/vm, and xsdata under /local/domain/D (written by dom0,
+ * so dom0's and read-only to the guest). */
+static bool guest_vm_nodes(struct xs_handle *xsh, xs_transaction_t t,
+                           uint32_t domid, const char *dom, const char *name,
+                           const char *perms)
+{
+    char vm[PATH_LEN], path[PATH_LEN];
+    int i;
+
+    if (guest_uuid) {
+        fmt_path(vm, "/vm/%s", guest_uuid);
+        if (!put(xsh, t, vm, "", perms))
+            return false;
+        fmt_path(path, "%s/uuid", vm);
+        if (!put(xsh, t, path, guest_uuid, NULL))
+            return false;
+        fmt_path(path, "%s/name", vm);
+        if (!put(xsh, t, path, name, NULL))
+            return false;
+        fmt_path(path, "%s/vm", dom);
+        if (!put(xsh, t, path, vm, NULL))
+            return false;
+    }
+    (void)domid;
+    for (i = 0; i < guest_nxsdata; i++) {
+        const char *eq = strchr(guest_xsdata[i], '=');
+
+        if (!eq) {
+            errno = EINVAL;
+            return false;
+        }
+        fmt_path(path, "%s/%.*s", dom, (int)(eq - guest_xsdata[i]),
+                 guest_xsdata[i]);
+        if (!put(xsh, t, path, eq + 1, NULL))
+            return false;
+    }
+    return true;
+}
+
 static bool guest_nodes(struct xs_handle *xsh, xs_transaction_t t,
                         uint32_t domid, const char *name)
 {
@@ -242,6 +291,8 @@ static bool guest_nodes(struct xs_handle *xsh, xs_transaction_t t,
         return false;
     fmt_path(path, "%s/device", dom);
     if (!put(xsh, t, path, "", perms))
+        return false;
+    if (!guest_vm_nodes(xsh, t, domid, dom, name, perms))
         return false;
     /* libxl gives the guest a directory of its own to write in. */
     snprintf(perms, sizeof(perms), "n%u", domid);
@@ -367,6 +418,17 @@ static int cmd_destroy(const char *d)
         fprintf(stderr, "xensim-ctl: RELEASE %u: %s\n", domid, strerror(errno));
         rc = 1;
     }
+    /* libxl removes the domain's /vm/<uuid> with it. */
+    fmt_path(path, "/local/domain/%u/vm", domid);
+    {
+        unsigned int len;
+        char *vm = xs_read(xsh, XBT_NULL, path, &len);
+
+        if (vm && !strncmp(vm, "/vm/", 4) && !xs_rm(xsh, XBT_NULL, vm) &&
+            errno != ENOENT)
+            rc = 1;
+        free(vm);
+    }
     fmt_path(path, "/local/domain/%u", domid);
     if (!xs_rm(xsh, XBT_NULL, path) && errno != ENOENT)
         rc = 1;
@@ -417,7 +479,7 @@ static int cmd_virq(const char *v, const char *d)
 static int usage(void)
 {
     fprintf(stderr, "usage: xensim-ctl init | dom0-setup | domain-state D "
-                    "STATE | introduce D NAME PORT | destroy D | virq "
+                    "STATE | introduce D NAME PORT [UUID [KEY=VALUE...]] | destroy D | virq "
                     "[VIRQ [D]]\n");
     return 2;
 }
@@ -432,8 +494,13 @@ int main(int argc, char **argv)
         return cmd_dom0_setup();
     if (!strcmp(cmd, "domain-state") && argc == 4)
         return cmd_domain_state(argv[2], argv[3]);
-    if (!strcmp(cmd, "introduce") && argc == 5)
+    if (!strcmp(cmd, "introduce") && argc >= 5) {
+        if (argc >= 6 && *argv[5])
+            guest_uuid = argv[5];
+        guest_xsdata = argv + 6;
+        guest_nxsdata = argc > 6 ? argc - 6 : 0;
         return cmd_introduce(argv[2], argv[3], argv[4]);
+    }
     if (!strcmp(cmd, "destroy") && argc == 3)
         return cmd_destroy(argv[2]);
     if (!strcmp(cmd, "virq") && argc <= 4)

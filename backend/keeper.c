@@ -1,0 +1,184 @@
+/*
+ * keeper.c - channels that come back when a domain is built again.
+ *
+ * xl rebuilds a domain (xl reboot, the guest's own reboot, a crash
+ * restart, xl restore, an incoming xl migrate) from the configuration
+ * libxl keeps for it, which has no channels (xl-channel create passes
+ * channel=[]) but carries the kept set in its c_info.xsdata: libxl writes
+ * it to /local/domain/D/xenchannel/<devid> before it introduces the new
+ * domain (libxl-channel/keep.c says more). On @introduceDomain the daemon
+ * of the toolstack domain looks at every domain and attaches each kept
+ * channel the domain lacks, as `xl-channel attach` would; the guest sees
+ * them as hot-plugged (or at boot, if it is still paused).
+ *
+ * Only a daemon in domain 0 does this: @introduceDomain reaches only
+ * privileged connections, and only they may read /local/domain/D of
+ * other domains. It writes the channel of a driver domain backend too
+ * (the layout, as xl-channel does); that domain's daemon serves it.
+ *
+ * A failed attach is tried again at the next @introduceDomain (a driver
+ * domain that starts later is one); it is logged as a warning once per
+ * channel, then at debug level.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "keeper.h"
+#include "log.h"
+
+#define TOKEN_INTRO "intro"
+
+/* The (domid, devid) whose failure was logged as a warning. */
+struct keeper_failed {
+    unsigned int domid;
+    int devid;
+};
+
+struct xcd_keeper {
+    struct keeper_failed *failed;
+    size_t nfailed, cap;
+    unsigned int *alive; /* the domains of the last scan */
+    unsigned int nalive;
+};
+
+static bool failed_known(xcd_keeper *k, unsigned int domid, int devid)
+{
+    size_t i;
+
+    for (i = 0; i < k->nfailed; i++)
+        if (k->failed[i].domid == domid && k->failed[i].devid == devid)
+            return true;
+    return false;
+}
+
+static void failed_add(xcd_keeper *k, unsigned int domid, int devid)
+{
+    if (k->nfailed == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 8;
+        struct keeper_failed *bigger =
+            realloc(k->failed, cap * sizeof(*bigger));
+
+        if (!bigger)
+            return;
+        k->failed = bigger;
+        k->cap = cap;
+    }
+    k->failed[k->nfailed].domid = domid;
+    k->failed[k->nfailed].devid = devid;
+    k->nfailed++;
+}
+
+static void failed_forget(xcd_keeper *k, unsigned int domid, int devid)
+{
+    size_t i;
+
+    for (i = 0; i < k->nfailed; i++) {
+        if (k->failed[i].domid == domid &&
+            (devid < 0 || k->failed[i].devid == devid)) {
+            k->failed[i] = k->failed[--k->nfailed];
+            i--;
+        }
+    }
+}
+
+static void report(void *arg, uint32_t domid, int devid, const char *spec,
+                   int rc, const char *errmsg)
+{
+    xcd_daemon *d = arg;
+    xcd_keeper *k = d->keeper;
+    bool again = failed_known(k, domid, devid);
+
+    if (!rc) {
+        xcd_log(LOG_INFO,
+                "domain %u: channel %d attached again from its kept set (%s)",
+                domid, devid, spec);
+        failed_forget(k, domid, devid);
+        return;
+    }
+    xcd_log(again ? LOG_DEBUG : LOG_WARNING,
+            "domain %u: kept channel %d%s%s cannot be attached: %s", domid,
+            devid, spec ? " " : "", spec ? spec : "",
+            errmsg ? errmsg : xch_error_to_string(rc));
+    if (!again)
+        failed_add(k, domid, devid);
+}
+
+/* Looks at every domain: what a domain's kept set names and the domain
+ * lacks is attached. Failures of domains that are gone are forgotten. */
+static void keeper_scan(xcd_daemon *d)
+{
+    xcd_keeper *k = d->keeper;
+    unsigned int *alive = NULL, nalive = 0, i;
+    unsigned long domid;
+    char **doms = NULL;
+    unsigned int n = 0;
+
+    if (xch__xs_directory(d->xctx, XBT_NULL, "/local/domain", &doms, &n))
+        return;
+    alive = calloc(n ? n : 1, sizeof(*alive));
+    for (i = 0; i < n; i++) {
+        if (xch__parse_ulong(doms[i], XCH__DOMID_MAX, &domid) ||
+            domid == d->self)
+            continue;
+        if (alive)
+            alive[nalive++] = (unsigned int)domid;
+        xch_keep_restore(d->xctx, (uint32_t)domid, report, d);
+    }
+    /* A domain of the last scan that is no longer there: its failures go
+     * (its domid may come back as another domain). */
+    for (i = 0; alive && i < k->nalive; i++) {
+        unsigned int j;
+
+        for (j = 0; j < nalive && alive[j] != k->alive[i]; j++)
+            ;
+        if (j == nalive)
+            failed_forget(k, k->alive[i], -1);
+    }
+    if (alive) {
+        free(k->alive);
+        k->alive = alive;
+        k->nalive = nalive;
+    }
+    free(doms);
+}
+
+int xcd_keeper_start(xcd_daemon *d)
+{
+    if (d->self != 0)
+        return 0;
+    d->keeper = calloc(1, sizeof(*d->keeper));
+    if (!d->keeper)
+        return XCH_ERROR_NOMEM;
+    /* The watch fires once when set: that first event scans every
+     * domain, which covers a daemon (re)started after a rebuild. */
+    if (!xs_watch(d->xs, "@introduceDomain", TOKEN_INTRO)) {
+        xcd_log(LOG_WARNING,
+                "cannot watch @introduceDomain: kept channels are not "
+                "attached again when a domain is rebuilt");
+        free(d->keeper);
+        d->keeper = NULL;
+    }
+    return 0;
+}
+
+bool xcd_keeper_event(xcd_daemon *d, const char *token)
+{
+    if (strcmp(token, TOKEN_INTRO) != 0)
+        return false;
+    if (d->keeper)
+        keeper_scan(d);
+    return true;
+}
+
+void xcd_keeper_stop(xcd_daemon *d)
+{
+    if (!d->keeper)
+        return;
+    if (d->xs)
+        xs_unwatch(d->xs, "@introduceDomain", TOKEN_INTRO);
+    free(d->keeper->failed);
+    free(d->keeper->alive);
+    free(d->keeper);
+    d->keeper = NULL;
+}

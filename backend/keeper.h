@@ -1,0 +1,19 @@
+/*
+ * keeper.h - attaching again the kept channels of a domain that was
+ * built again (keeper.c).
+ */
+#ifndef XCD_KEEPER_H
+#define XCD_KEEPER_H
+
+#include <stdbool.h>
+
+#include "daemon.h"
+
+/* In domain 0: watches @introduceDomain (whose first event looks at
+ * every domain). Elsewhere nothing. 0 or XCH_ERROR_NOMEM. */
+int xcd_keeper_start(xcd_daemon *d);
+/* Whether token is the keeper's; if so, it handled the event. */
+bool xcd_keeper_event(xcd_daemon *d, const char *token);
+void xcd_keeper_stop(xcd_daemon *d);
+
+#endif
