@@ -41,7 +41,8 @@ b=$out/bench
 xenhost=$out/testbed/xenhost
 xt=$out/bin/xcd-test
 xl=$out/bin/xl-channel
-xcd=$out/sbin/xenchanneld
+xcd=${BENCH_XCD:-$out/sbin/xenchanneld} # another build's, to compare
+only=${BENCH_ONLY:-} # "daemon": the daemon's cases alone (bench_ab.sh)
 last=$b/last
 started=$(date +%s)
 load_before=$(cut -d" " -f1-3 /proc/loadavg)
@@ -238,26 +239,29 @@ run_socat() { # CASE SIZE [SECONDS]
     echo "pin=$pinning relay=socat kind=socket case=$line" >>"$res"
 }
 
+# Baselines are skipped when only the daemon is wanted.
+baseline() { [ "$only" != daemon ] && "$@"; return 0; }
+
 throughput_and_ping() {
     local dir size kind
     for dir in g2h h2g; do
         for size in $sizes; do
             for kind in socket pty; do
                 run_case daemon "$kind" "$dir" "$size"
-                run_case minimal "$kind" "$dir" "$size"
+                baseline run_case minimal "$kind" "$dir" "$size"
             done
-            run_case ring - "$dir" "$size"
-            run_socat "$dir" "$size"
+            baseline run_case ring - "$dir" "$size"
+            baseline run_socat "$dir" "$size"
         done
     done
     for kind in socket pty; do
         run_case daemon "$kind" ping 1 "$ping_secs"
-        run_case minimal "$kind" ping 1 "$ping_secs"
+        baseline run_case minimal "$kind" ping 1 "$ping_secs"
     done
-    run_case ring - ping 1 "$ping_secs"
-    run_socat ping 1 "$ping_secs"
+    baseline run_case ring - ping 1 "$ping_secs"
+    baseline run_socat ping 1 "$ping_secs"
     run_case daemon socket tick 1
-    run_case minimal socket tick 1
+    baseline run_case minimal socket tick 1
 }
 
 phases=${BENCH_PHASES:-relay callgrind scale}
@@ -268,7 +272,7 @@ has relay && for p in one split; do
     say "pinning $p: throughput and pings"
     throughput_and_ping
 done
-has relay && {
+has relay && [ "$only" != daemon ] && {
 say "pinning split beside two CPU hogs"
 yes >/dev/null &
 hogs+=($!)
@@ -395,8 +399,8 @@ pinning=split
 pin "$cpu_guest" "$act_pid"
 pin "$cpu_host" "$xcdb_pid"
 
-mem() { # KEY: kB of /proc/PID/smaps_rollup
-    awk -v k="$1:" '$1 == k { print $2 }' "/proc/$xcdb_pid/smaps_rollup"
+mem() { # KEY: kB of /proc/PID/status (RssAnon, RssFile, RssShmem, VmRSS)
+    awk -v k="$1:" '$1 == k { print $2 }' "/proc/$xcdb_pid/status"
 }
 
 # The channel that moves bytes: batch 1 of the attaches.
@@ -416,7 +420,8 @@ per_event() { # N: channels the daemon serves
             --socket "$tmp/act.sock" --case tick --seconds 1 --warmup "$warm" \
             --reps "$reps" --cpu-pid "$xcdb_pid"
     ) || die "per-event cost with $1 channels failed"
-    echo "scale channels=$1 anon_kib=$(mem Anonymous) rss_kib=$(mem Rss) case=$line" >>"$res"
+    echo "scale channels=$1 anon_kib=$(mem RssAnon) rss_kib=$(mem VmRSS)" \
+        "file_kib=$(mem RssFile) shmem_kib=$(mem RssShmem) case=$line" >>"$res"
 }
 per_event 1
 

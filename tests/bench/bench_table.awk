@@ -33,6 +33,7 @@ function verdict(ok) { return ok ? "met" : "NOT MET" }
         ch = f["channels"]; sc[++nsc] = ch
         ev[ch] = f["event_us"]; evs[ch] = f["events_per_s"]
         anon[ch] = f["anon_kib"]; rss[ch] = f["rss_kib"]
+        file[ch] = f["file_kib"] + f["shmem_kib"]
     } else if ($1 == "fds") {
         fds = f["daemon"]
     }
@@ -115,9 +116,10 @@ END {
         lo = sc[1]; hi = sc[nsc]
         per_anon = (anon[hi] - anon[lo]) / (hi - lo)
         per_rss = (rss[hi] - rss[lo]) / (hi - lo)
-        printf "memory per idle channel: %.1f KiB anonymous (heap), %.1f KiB resident" \
-            " including the 4 KiB ring page; %s descriptors for %s channels\n",
-            per_anon, per_rss, fds, hi
+        per_file = (file[hi] - file[lo]) / (hi - lo)
+        printf "memory per idle channel: %.1f KiB anonymous (heap, stacks), %.1f KiB resident" \
+            " of which %.1f KiB mapped files (the 4 KiB ring page, the preload's port records);" \
+            " %s descriptors for %s channels\n", per_anon, per_rss, per_file, fds, hi
     }
     if (att_n) {
         printf "\n== Attaching: %d `xl-channel attach` until the last is connected (BE state 4)\n", att_n
