@@ -21,6 +21,8 @@ seconds=${BENCH_LAG_SECONDS:-5}
 runs=${BENCH_LAG_RUNS:-3}
 xenhost=$out/testbed/xenhost
 xt=$out/bin/xcd-test
+# xcd-test gives up after this many seconds: longer than a run.
+export XCD_TEST_TIMEOUT=$((seconds + 300))
 forever=$((1 << 50))
 tmp=$(mktemp -d)
 pids=()
