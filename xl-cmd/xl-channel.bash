@@ -6,7 +6,8 @@
 #
 # Completes commands and their xl spellings, each command's options,
 # domain names, channel names of a domain after `detach DOMAIN`, spec
-# keys after `attach DOMAIN`, and files where a command reads one. Domain
+# keys after `attach DOMAIN`, and files where a command reads one (after
+# `create FILE`, its KEY=VALUE lines are left to the user). Domain
 # and channel names are read from xenstore (xenstore-list, xenstore-read:
 # no hypervisor call); without the xenstore tools, domain names come from
 # `xl list`. Whatever fails (not root, no xenstored) completes nothing and
@@ -17,7 +18,7 @@
 # compares them.
 
 _xl_channel_commands=(parse list channel-list attach channel-attach detach
-    channel-detach apply events help version)
+    channel-detach apply create events help version)
 
 # The options of COMMAND, one a word; those that take a value end in '='
 # in the second list.
@@ -27,6 +28,7 @@ _xl_channel_options() { # COMMAND
     detach | channel-detach) echo "-h --help -f --force -t --timeout" ;;
     events) echo "-h --help --json" ;;
     attach | channel-attach | apply) echo "-h --help --socket-dir" ;;
+    create) echo "-h --help -q -c -p" ;;
     parse | help | version)
         echo "-h --help" ;;
     esac
@@ -215,7 +217,7 @@ _xl_channel() {
         esac
         _xl_channel_reply "${cands[@]}"
         ;;
-    apply:1 | parse:0)
+    apply:1 | parse:0 | create:0)
         compopt -o filenames 2>/dev/null
         mapfile -t cands < <(compgen -f -- "$full")
         _xl_channel_reply "${cands[@]}"

@@ -32,7 +32,7 @@ is() { # EXPECTED WORD...
     return 1
 }
 
-all_cmds="apply attach channel-attach channel-detach channel-list detach events help list parse version"
+all_cmds="apply attach channel-attach channel-detach channel-list create detach events help list parse version"
 is "$all_cmds" ""
 ok "commands and their xl aliases"
 is "channel-attach channel-detach channel-list" channel-
@@ -114,6 +114,12 @@ is "$tmp/cfgs/guest1.cfg" apply guest1 "$tmp/cfgs/g"
 ok "apply DOMAIN: files"
 is "$tmp/cfgs/guest1.cfg" parse "$tmp/cfgs/g"
 ok "parse: files"
+is "$tmp/cfgs/guest1.cfg" create -q "$tmp/cfgs/g"
+ok "create: files, after its options"
+is "--help -c -h -p -q" create -
+ok "create's options"
+is "" create "$tmp/cfgs/guest1.cfg" ""
+ok "create FILE: nothing for the KEY=VALUE lines"
 
 [ ! -s "$tmp/comp.err" ] || show "$tmp/comp.err"
 ok "nothing on stderr"
