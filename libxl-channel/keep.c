@@ -40,7 +40,8 @@ char *xch_channel_spec_format(const xch_device_channel *chan,
         s = more;
     }
     if (s && opts && opts->limit) {
-        more = xch__sprintf("%s,limit=%llu", s, (unsigned long long)opts->limit);
+        more =
+            xch__sprintf("%s,limit=%llu", s, (unsigned long long)opts->limit);
         free(s);
         s = more;
     }

@@ -193,8 +193,7 @@ static int gen_value(yajl_gen g, yajl_val v)
                    ? 0
                    : -1;
     if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
-        return yajl_gen_bool(g, YAJL_IS_TRUE(v)) == yajl_gen_status_ok ? 0
-                                                                        : -1;
+        return yajl_gen_bool(g, YAJL_IS_TRUE(v)) == yajl_gen_status_ok ? 0 : -1;
     if (YAJL_IS_NULL(v))
         return yajl_gen_null(g) == yajl_gen_status_ok ? 0 : -1;
     if (YAJL_IS_ARRAY(v)) {
@@ -375,12 +374,10 @@ int keep_update(xch_ctx *ctx, uint32_t domid, const int *devids,
         return 0;
     /* A domain libxl did not make (no /vm) has only the xenstore copy. */
     if (!domain_uuid(ctx, domid, uuid)) {
-        lock_path = fmt("%s/userdata-l.%u.%s.domain-userdata-lock",
-                                 dir, domid, uuid);
-        data_path = fmt("%s/userdata-d.%u.%s.libxl-json", dir, domid,
-                                 uuid);
-        new_path = fmt("%s/userdata-n.%u.%s.libxl-json", dir, domid,
-                                uuid);
+        lock_path =
+            fmt("%s/userdata-l.%u.%s.domain-userdata-lock", dir, domid, uuid);
+        data_path = fmt("%s/userdata-d.%u.%s.libxl-json", dir, domid, uuid);
+        new_path = fmt("%s/userdata-n.%u.%s.libxl-json", dir, domid, uuid);
         if (!lock_path || !data_path || !new_path) {
             error_msg("out of memory");
             rc = -1;
@@ -404,7 +401,8 @@ int keep_update(xch_ctx *ctx, uint32_t domid, const int *devids,
         goto out;
     }
     rc = 0;
-    if (lock_fd >= 0 && update_libxl_config(data_path, new_path, &ch, &why) < 0) {
+    if (lock_fd >= 0 &&
+        update_libxl_config(data_path, new_path, &ch, &why) < 0) {
         error_msg("%s", why ? why : "out of memory");
         rc = -1;
     }

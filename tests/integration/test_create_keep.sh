@@ -58,7 +58,8 @@ grep -q "^Parsing config from $cfg" "$tmp/create.err"
 ok "create: xl's own output (no -q) reaches the user"
 d=$(domid web)
 grep -qx "create -p $cfg channel=\[\] # channel=\[\]" "$host/xl-standin.log" &&
-    grep -qx "unpause $d" "$host/xl-standin.log" || show "$host/xl-standin.log"
+    grep -qx "unpause $d" "$host/xl-standin.log" ||
+    { show "$host/xl-standin.log"; false; }
 ok "xl create -p FILE channel=[] (so libxl hands no channel to QEMU), then xl unpause"
 [ "$(chans web)" = "1:org.test.agent 2:org.test.tty" ] && ! paused "$d"
 ok "both channels attached, the domain unpaused"
@@ -184,7 +185,7 @@ EOF
 "$xl" create "$tmp/late.cfg" 2>"$tmp/err"
 [ $? -eq 1 ] &&
     grep -q "late.cfg: channel\[1\] 'org.second': cannot attach.*nosuchdomain" "$tmp/err" &&
-    grep -q "destroyed the domain 'late'" "$tmp/err" || show "$tmp/err"
+    grep -q "destroyed the domain 'late'" "$tmp/err" || { show "$tmp/err"; false; }
 ok "an attach that fails: the error names the entry, the domain is destroyed"
 grep -q "^destroy " "$host/xl-standin.log" && ! "$XL" domid late 2>/dev/null &&
     [ -z "$(ls "$XENCHANNEL_LIBXL_DIR")" ] && [ -z "$(xenstore-ls /libxl)" ]
@@ -196,7 +197,7 @@ XL_STANDIN_FAIL=unpause "$xl" create -q "$tmp/stuck.cfg" 'name="stuck2"' \
     2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "unpause .* failed" "$tmp/err" &&
     grep -q "destroyed the domain 'stuck2'" "$tmp/err" && ! "$XL" domid stuck2 2>/dev/null ||
-    show "$tmp/err"
+    { show "$tmp/err"; false; }
 ok "a failing unpause destroys the domain too (an extra line renamed it)"
 XL_STANDIN_FAIL=create "$xl" create -q "$cfg" 'name="other"' 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q "create failed (exit status 1): no domain was created" "$tmp/err" &&

@@ -479,7 +479,8 @@ static int cmd_virq(const char *v, const char *d)
 static int usage(void)
 {
     fprintf(stderr, "usage: xensim-ctl init | dom0-setup | domain-state D "
-                    "STATE | introduce D NAME PORT [UUID [KEY=VALUE...]] | destroy D | virq "
+                    "STATE | introduce D NAME PORT [UUID [KEY=VALUE...]] | "
+                    "destroy D | virq "
                     "[VIRQ [D]]\n");
     return 2;
 }

@@ -11,7 +11,10 @@
 # - rxc is created paused and gets devids 2, 1, 5 in that order, so that its
 #   kernel probes them in that (xenstore's) order at boot;
 # - rxb is created paused, gets seven channels from `xl-channel apply`, and
-#   boots with them (links from coldplug).
+#   boots with them (links from coldplug);
+# - rxk, once the others are gone, is made by `xl-channel create` with the
+#   real xl, then rebuilt by `xl reboot`, by its own reboot and by `xl
+#   save` + `xl restore`: its channels must come back each time (issue 11).
 # Guest programs (rxtool agent) open /dev/xen-channels/NAME, so every data
 # test also goes through the udev link.
 
@@ -20,6 +23,7 @@ A_SOCK=$S/rxa-sock
 A_GAP=$S/rxa-gap
 C_TWO=$S/rxc-two
 C_FIVE=$S/rxc-five
+K_SOCK=$S/rxk-sock
 
 rx_main() {
     mkdir -p "$S"
@@ -44,6 +48,13 @@ rx_main() {
     rx_log "CPU seconds so far (xl list): $(xl list | awk 'NR > 1 { printf "%s %s; ", $1, $6 }')"
     rx_test b_destroy 120 "xl destroy rxb: its backend directory and sockets gone" t_b_destroy b_apply
     rx_test a_destroy 120 "xl destroy rxa, the last guest: sockets gone, daemon back to its idle descriptor count" t_a_destroy a_create
+    # rxk alone, once the others are gone: its boots have the CPU.
+    rx_test k_create 120 "xl-channel create -p with the real xl: channels kept in libxl's configuration, no QEMU" t_k_create
+    rx_test k_boot 150 "rxk unpaused: both channels connect, links right" t_k_boot k_create
+    rx_test k_xlreboot 180 "xl reboot: the rebuilt rxk gets its channels back, links right" t_k_xlreboot k_boot
+    rx_test k_selfreboot 180 "the guest's own reboot: its channels come back, links right" t_k_selfreboot k_xlreboot
+    rx_test k_saverestore 180 "xl save, xl restore: the restored rxk's channels reconnect" t_k_saverestore k_selfreboot
+    rx_test k_destroy 60 "xl destroy rxk: channels gone, nothing of its set left" t_k_destroy k_create
     rx_log "guests left: $(xl list | tail -n +2 | awk '{print $1}' | tr '\n' ' ')"
 }
 
@@ -429,4 +440,124 @@ t_b_destroy() {
                 rx_fail "socket of $n still there"
         fi
     done
+}
+
+# ---- guest rxk: channels kept across rebuilds (issue 11) -----------------
+
+# The channels of rxk and the state of both ends, for the log.
+k_listing() { # WHEN
+    rx_log "rxk $1: domain $(domid_of rxk), $(xenstore-read "/local/domain/$(domid_of rxk)/vm")"
+    xl list rxk | sed 's/^/RX:   /'
+    xl-channel list -l rxk | sed 's/^/RX:   /'
+}
+
+# What libxl keeps for rxk: the xsdata entries of its configuration file.
+k_kept_json() {
+    grep -h '"xenchannel/' /var/lib/xen/userdata-d."$(domid_of rxk)".*.libxl-json
+}
+
+t_k_create() {
+    guest_cfg rxk 'on_reboot = "restart"' \
+        "channel = [ \"name=org.rx.k.sock,connection=socket,path=$K_SOCK\", \"name=org.rx.k.pty,connection=pty\" ]"
+    xl-channel create -p -q "$RX_RUN/rxk.cfg"
+    xl domid rxk >"$RX_RUN/rxk.domid"
+    d=$(domid_of rxk)
+    xs_wait 30 "$(be_dir rxk 1)/state" 2
+    xs_wait 30 "$(be_dir rxk 2)/state" 2
+    [ "$(xenstore-read "$(fe_dir rxk 1)/type")" = xenchanneld ] ||
+        rx_fail "devid 1 is not xenchanneld's"
+    ! pidof qemu-system-i386 xen-qemu-system-i386 >/dev/null ||
+        rx_fail "a QEMU runs: libxl handed it channels"
+    rx_log "kept in xenstore:"
+    xenstore-ls -p "/local/domain/$d/xenchannel" | sed 's/^/RX:   /'
+    rx_log "kept by libxl (c_info.xsdata of /var/lib/xen/userdata-d.$d.*.libxl-json):"
+    k_kept_json | sed 's/^/RX:  /'
+    [ "$(k_kept_json | wc -l)" -eq 2 ] || rx_fail "libxl's configuration does not keep both"
+    guest_console rxk
+    xl unpause rxk
+}
+
+# rxk's channels connected (state 4), its udev links right (an agent
+# answers through each link).
+k_connected() {
+    chan_wait_connected rxk 1 90
+    chan_wait_connected rxk 2 90
+    gx rxk -t 60 'udevadm settle --timeout=30; ls -l /dev/xen-channels/' || true
+    check_links rxk "org.rx.k.sock=$K_SOCK" "org.rx.k.pty=$(chan_pty rxk 2)"
+    for n in org.rx.k.sock org.rx.k.pty; do
+        gx rxk "[ -e /dev/xen-channels/$n ]" || rx_fail "no link for $n"
+    done
+}
+
+t_k_boot() {
+    guest_wait_ready rxk 140 || rx_fail "rxk did not get ready"
+    k_connected
+    k_listing "before the rebuilds"
+}
+
+# After something rebuilt rxk from domain OLD: the new domain, when its
+# channels came (uptime, seconds), its console followed.
+k_rebuilt() { # OLD
+    old=$1
+    xs_wait 90 "/local/domain/$old/name" - || rx_fail "domain $old still there"
+    # Polled, bounded: nothing tells dom0 the domid xl gives the new one.
+    i=0
+    while :; do
+        new=$(xl domid rxk 2>/dev/null) && [ "$new" != "$old" ] && break
+        [ $i -lt 600 ] || rx_fail "no new rxk after 60 s"
+        usleep 100000
+        i=$((i + 1))
+    done
+    t0=$(rx_uptime)
+    xs_wait_present 30 "/local/domain/$new/device/console/1/backend" ||
+        rx_fail "channel 1 did not come back"
+    xs_wait_present 30 "/local/domain/$new/device/console/2/backend" ||
+        rx_fail "channel 2 did not come back"
+    t1=$(rx_uptime)
+    rx_log "rxk is domain $new (was $old): seen at $t0 s, both channels there at $t1 s; xl list state $(xl list rxk | awk 'NR == 2 { print $5 }')"
+    echo "$new" >"$RX_RUN/rxk.domid"
+    kill "$(cat "$RX_RUN/rxk.conpid")" 2>/dev/null || true
+    guest_console rxk
+}
+
+t_k_xlreboot() {
+    old=$(domid_of rxk)
+    xl reboot rxk
+    k_rebuilt "$old"
+    guest_wait_ready rxk 140 || rx_fail "rxk did not get ready again"
+    k_connected
+    k_listing "after xl reboot"
+}
+
+t_k_selfreboot() {
+    old=$(domid_of rxk)
+    rxtool conwrite "$(cat "$RX_RUN/rxk.tty")" 'sync; reboot -f'
+    k_rebuilt "$old"
+    guest_wait_ready rxk 140 || rx_fail "rxk did not get ready again"
+    k_connected
+    k_listing "after its own reboot"
+}
+
+t_k_saverestore() {
+    old=$(domid_of rxk)
+    gx rxk 'killall -q rxtool; true'
+    xl save rxk "$RX_RUN/rxk.save"
+    rx_log "saved: $(ls -l "$RX_RUN/rxk.save")"
+    xl restore "$RX_RUN/rxk.save" &
+    restore=$!
+    k_rebuilt "$old"
+    wait "$restore" || rx_fail "xl restore failed"
+    rm -f "$RX_RUN/rxk.save"
+    gx rxk -t 60 'true' || rx_fail "rxk's shell does not answer after the restore"
+    k_connected
+    k_listing "after xl save and xl restore"
+}
+
+t_k_destroy() {
+    d=$(domid_of rxk)
+    xl destroy rxk
+    xs_wait 30 "/local/domain/0/backend/console/$d" -
+    rxtool waitpath -g 20 "$K_SOCK" || rx_fail "socket $K_SOCK still there"
+    ! ls /var/lib/xen/userdata-d."$d".* 2>/dev/null ||
+        rx_fail "libxl's configuration of $d is still there"
 }
