@@ -472,8 +472,10 @@ static int add_check(const xch_device_channel *chan,
     case XCH_CHANNEL_CONNECTION_PTY:
         break;
     case XCH_CHANNEL_CONNECTION_SOCKET:
-        if (chan->u.socket.path) /* else one is made */
+        if (chan->u.socket.path)
             rc = xch_channel_path_check(chan->u.socket.path, &why);
+        else if (opts && opts->socket_dir) /* one is made under it */
+            rc = xch_channel_path_check(opts->socket_dir, &why);
         break;
     default:
         rc = xch__error(errmsg, XCH_ERROR_INVAL,

@@ -2,9 +2,9 @@
  * fuzz_spec.c - libFuzzer target for the channel spec parser (spec.c).
  *
  * The input is a spec string. What the parser accepts must be a channel
- * the toolstack can write: a valid name, pty or socket, a valid path for a
- * socket and none for a pty, a devid of -1 or 1..9999, a limit of 0 or in
- * range; and it survives a round trip through libxl's JSON. What it
+ * the toolstack can write: a valid name, pty or socket, a valid path or
+ * none for a socket and none for a pty, a devid of -1 or 1..9999, a limit of 0
+ * or in range; and it survives a round trip through libxl's JSON. What it
  * refuses leaves the channel and the options empty, with a message.
  */
 #include <stdint.h>
@@ -33,7 +33,7 @@ static void check_accepted(const xch_device_channel *ch,
     CHECK(opts->limit == 0 || (opts->limit >= XCH_CHANNEL_LIMIT_MIN &&
                                opts->limit <= XCH_CHANNEL_LIMIT_MAX));
     if (ch->connection == XCH_CHANNEL_CONNECTION_SOCKET)
-        CHECK(ch->u.socket.path &&
+        CHECK(!ch->u.socket.path || /* attaching makes one */
               !xch_channel_path_check(ch->u.socket.path, NULL));
     else
         CHECK(ch->connection == XCH_CHANNEL_CONNECTION_PTY);

@@ -100,8 +100,9 @@ ok "guest 1's sockets are removed"
 ok "a later channel is served"
 fd_snapshot "$tmp/fds2"
 comm -13 "$tmp/fds0" "$tmp/fds1" >"$tmp/fds-guest1"
+nfds=$(wc -l <"$tmp/fds-guest1")
 [ -s "$tmp/fds-guest1" ] && [ -z "$(comm -12 "$tmp/fds-guest1" "$tmp/fds2")" ]
-ok "every descriptor of guest 1's channels is closed ($(wc -l <"$tmp/fds-guest1"))"
+ok "every descriptor of guest 1's channels is closed ($nfds)"
 ! grep -q "/grant/$d1-" "/proc/$xcd_pid/maps"
 ok "no page of guest 1 is mapped any more"
 ! "$xt" status "$ctl" "$d1" 1 name >/dev/null 2>&1

@@ -69,10 +69,22 @@ gp=$!
         2>>"$tmp/host4.err" && wait $gp
 ok "host -> guest: a second writer continues the first one's stream"
 
+# The daemon lets go of the channel when it sees the device removed: its
+# event stream says when ("detached").
+mkfifo "$tmp/events"
+("$xl" events "$dom" | sed -u 's/^[^ ]* //') >"$tmp/events" 2>/dev/null &
+dt_pids+=($!)
+exec 7<"$tmp/events"
+# The stream starts with the channel's state (its host end may still be
+# seeing the last writer leave).
+IFS= read -r -t 60 first <&7
+case $first in "$dom/1 org.test.pty state guest=connected host="*) ;;
+*) bail "the event stream starts (got '$first')" ;; esac
 "$xl" detach "$dom" 1 2>"$tmp/detach.err" &&
     ! grep -qi "warn\|timed out\|did not" "$tmp/detach.err"
 ok "detach completes, confirmed by the backend"
-! find "/proc/$xcd_pid/fd" -mindepth 1 -printf '%l\n' | grep -q ptmx
+wait_line 7 "$dom/1 org.test.pty detached: removed" &&
+    ! find "/proc/$xcd_pid/fd" -mindepth 1 -printf '%l\n' | grep -q ptmx
 ok "the daemon no longer holds the pty"
 stop_daemon
 ok "SIGTERM: clean exit"

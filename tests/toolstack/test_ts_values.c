@@ -124,6 +124,28 @@ static void add_refused(xch_device_channel *chan, const char *what)
     xch_ctx_free(ctx);
 }
 
+/* The same for a socket channel without a path under socket_dir. */
+static void add_refused_opts(xch_device_channel *chan, const char *socket_dir,
+                             const char *what)
+{
+    xch_channel_options opts;
+    xch_ctx *ctx = NULL;
+    char *errmsg = NULL;
+
+    xch_channel_options_init(&opts);
+    opts.socket_dir = strdup(socket_dir);
+    assert_non_null(opts.socket_dir);
+    assert_int_equal(xch_ctx_open_xs(&ctx, NULL), 0);
+    assert_int_equal(xch_channel_add(ctx, 1, chan, &opts, &errmsg),
+                     XCH_ERROR_INVAL);
+    assert_non_null(errmsg);
+    if (!strstr(errmsg, what))
+        fail_msg("message \"%s\" does not mention \"%s\"", errmsg, what);
+    free(errmsg);
+    xch_ctx_free(ctx);
+    xch_channel_options_dispose(&opts);
+}
+
 static void test_add_refuses_bad_channels(void **state)
 {
     xch_device_channel chan;
@@ -153,7 +175,7 @@ static void test_add_refuses_bad_channels(void **state)
     xch_device_channel_init(&chan);
     xch_device_channel_init_connection(&chan, XCH_CHANNEL_CONNECTION_SOCKET);
     chan.name = strdup("org.test");
-    add_refused(&chan, "needs a path");
+    add_refused_opts(&chan, "relative-dir", "relative-dir");
     chan.u.socket.path = strdup("relative/path");
     add_refused(&chan, "relative/path");
     xch_device_channel_dispose(&chan);
