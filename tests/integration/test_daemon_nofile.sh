@@ -8,14 +8,16 @@ dt_start
 limits() { awk '/^Max open files/ { print $4, $5 }' "/proc/$xcd_pid/limits"; }
 
 XCD_WRAP="prlimit --nofile=256:4096 --" start_daemon || bail "xenchanneld starts"
-[ "$(limits)" = "4096 4096" ]
-ok "a soft limit of 256 is raised to the hard limit, 4096 (got $(limits))"
+got=$(limits)
+[ "$got" = "4096 4096" ]
+ok "a soft limit of 256 is raised to the hard limit, 4096 (got $got)"
 stop_daemon
 ok "xenchanneld stops cleanly"
 
 XCD_WRAP="prlimit --nofile=300:300 --" start_daemon || bail "xenchanneld starts again"
-[ "$(limits)" = "300 300" ]
-ok "equal limits stay as they are (got $(limits))"
+got=$(limits)
+[ "$got" = "300 300" ]
+ok "equal limits stay as they are (got $got)"
 stop_daemon
 ok "xenchanneld stops cleanly"
 dt_done
