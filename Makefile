@@ -114,6 +114,7 @@ lint: $(GENERATED)
 	@LINT_CFLAGS="-std=c11 -D_GNU_SOURCE $(CPPFLAGS_ALL)" \
 	    LINT_INCLUDES="-Ilibxl-channel/include -I$(OUT)/gen -Ilibxl-channel" \
 	    tools/lint $(LINT_C)
+	@tools/lint-tests
 
 deps:
 	tools/deps
