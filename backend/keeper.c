@@ -16,9 +16,14 @@
  * other domains. It writes the channel of a driver domain backend too
  * (the layout, as xl-channel does); that domain's daemon serves it.
  *
- * A failed attach is tried again at the next @introduceDomain (a driver
- * domain that starts later is one); it is logged as a warning once per
- * channel, then at debug level.
+ * Each build of a domain is looked at once: it is known by its domid, its
+ * /local/domain/D/vm and the start_time libxl writes there just before it
+ * introduces the domain (another at each build). So a domain being
+ * destroyed, whose devices go before the domain does, never gets its
+ * channels back meanwhile, and a domid used again is a new build. A build
+ * with an attach that failed is looked at again at the next
+ * @introduceDomain (a driver domain that starts later is one); the
+ * failure is logged as a warning once per channel, then at debug level.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +40,19 @@ struct keeper_failed {
     int devid;
 };
 
+/* A build of a domain that was looked at. */
+struct keeper_seen {
+    unsigned int domid;
+    char *mark; /* "<vm> <start_time>" */
+    bool retry; /* an attach failed: look again at the next scan */
+};
+
 struct xcd_keeper {
     struct keeper_failed *failed;
     size_t nfailed, cap;
-    unsigned int *alive; /* the domains of the last scan */
-    unsigned int nalive;
+    struct keeper_seen *seen; /* the builds of the last scan */
+    unsigned int nseen;
+    bool scan_failed; /* an attach of this scan failed */
 };
 
 static bool failed_known(xcd_keeper *k, unsigned int domid, int devid)
@@ -96,6 +109,7 @@ static void report(void *arg, uint32_t domid, int devid, const char *spec,
         failed_forget(k, domid, devid);
         return;
     }
+    k->scan_failed = true;
     xcd_log(again ? LOG_DEBUG : LOG_WARNING,
             "domain %u: kept channel %d%s%s cannot be attached: %s", domid,
             devid, spec ? " " : "", spec ? spec : "",
@@ -104,42 +118,89 @@ static void report(void *arg, uint32_t domid, int devid, const char *spec,
         failed_add(k, domid, devid);
 }
 
-/* Looks at every domain: what a domain's kept set names and the domain
- * lacks is attached. Failures of domains that are gone are forgotten. */
+/* What tells this build of domid from another: "<vm> <start_time>"
+ * (malloc'd; NULL when out of memory). */
+static char *build_mark(xcd_daemon *d, unsigned long domid)
+{
+    char *path = xch__sprintf("/local/domain/%lu/vm", domid);
+    char *vm = NULL, *start = NULL, *mark;
+
+    if (path)
+        xch__xs_read(d->xctx, XBT_NULL, path, &vm);
+    free(path);
+    path = vm ? xch__sprintf("%s/start_time", vm) : NULL;
+    if (path)
+        xch__xs_read(d->xctx, XBT_NULL, path, &start);
+    mark = xch__sprintf("%s %s", vm ? vm : "", start ? start : "");
+    free(path);
+    free(vm);
+    free(start);
+    return mark;
+}
+
+static void seen_free(struct keeper_seen *seen, unsigned int n)
+{
+    unsigned int i;
+
+    for (i = 0; seen && i < n; i++)
+        free(seen[i].mark);
+    free(seen);
+}
+
+/* Looks at each build of a domain that the last scan did not see (or saw
+ * with a failed attach): what its kept set names and it lacks is
+ * attached. Failures of domains that are gone are forgotten. */
 static void keeper_scan(xcd_daemon *d)
 {
     xcd_keeper *k = d->keeper;
-    unsigned int *alive = NULL, nalive = 0, i;
+    struct keeper_seen *seen = NULL;
+    unsigned int nseen = 0, i, j;
     unsigned long domid;
     char **doms = NULL;
     unsigned int n = 0;
 
     if (xch__xs_directory(d->xctx, XBT_NULL, "/local/domain", &doms, &n))
         return;
-    alive = calloc(n ? n : 1, sizeof(*alive));
+    seen = calloc(n ? n : 1, sizeof(*seen));
+    if (!seen) {
+        free(doms);
+        return;
+    }
     for (i = 0; i < n; i++) {
+        char *mark;
+
         if (xch__parse_ulong(doms[i], XCH__DOMID_MAX, &domid) ||
             domid == d->self)
             continue;
-        if (alive)
-            alive[nalive++] = (unsigned int)domid;
+        mark = build_mark(d, domid);
+        if (!mark)
+            continue;
+        for (j = 0; j < k->nseen; j++)
+            if (k->seen[j].domid == domid && !strcmp(k->seen[j].mark, mark))
+                break;
+        seen[nseen].domid = (unsigned int)domid;
+        seen[nseen].mark = mark;
+        if (j < k->nseen && !k->seen[j].retry) {
+            nseen++;
+            continue; /* this build was looked at */
+        }
+        if (j == k->nseen)
+            failed_forget(k, (unsigned int)domid, -1); /* a new build */
+        k->scan_failed = false;
         xch_keep_restore(d->xctx, (uint32_t)domid, report, d);
+        seen[nseen].retry = k->scan_failed;
+        nseen++;
     }
-    /* A domain of the last scan that is no longer there: its failures go
-     * (its domid may come back as another domain). */
-    for (i = 0; alive && i < k->nalive; i++) {
-        unsigned int j;
-
-        for (j = 0; j < nalive && alive[j] != k->alive[i]; j++)
+    /* Failures of domains that are gone go too. */
+    for (i = 0; i < k->nseen; i++) {
+        for (j = 0; j < nseen && seen[j].domid != k->seen[i].domid; j++)
             ;
-        if (j == nalive)
-            failed_forget(k, k->alive[i], -1);
+        if (j == nseen)
+            failed_forget(k, k->seen[i].domid, -1);
     }
-    if (alive) {
-        free(k->alive);
-        k->alive = alive;
-        k->nalive = nalive;
-    }
+    seen_free(k->seen, k->nseen);
+    k->seen = seen;
+    k->nseen = nseen;
     free(doms);
 }
 
@@ -178,7 +239,7 @@ void xcd_keeper_stop(xcd_daemon *d)
     if (d->xs)
         xs_unwatch(d->xs, "@introduceDomain", TOKEN_INTRO);
     free(d->keeper->failed);
-    free(d->keeper->alive);
+    seen_free(d->keeper->seen, d->keeper->nseen);
     free(d->keeper);
     d->keeper = NULL;
 }

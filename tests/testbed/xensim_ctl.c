@@ -9,10 +9,9 @@
  *   domain-state D STATE      running | shutdown | dying | gone
  *   introduce D NAME PORT [UUID [KEY=VALUE...]]
  *                             a guest's nodes as libxl writes them (its
- *                             /vm/UUID, and each KEY=VALUE of c_info.xsdata
- *                             under /local/domain/D), then INTRODUCE with
- *                             its xenstore event channel
- *   destroy D                 as `xl destroy`: devices, table, RELEASE,
+ *                             /vm/UUID with start_time, and each KEY=VALUE of
+ * c_info.xsdata under /local/domain/D), then INTRODUCE with its xenstore event
+ * channel destroy D                 as `xl destroy`: devices, table, RELEASE,
  *                             the domain's nodes
  *   virq [VIRQ [D]]           raise a VIRQ (default VIRQ_DOM_EXC of dom0)
  */
@@ -23,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <stdint.h>
@@ -233,7 +233,8 @@ static bool guest_vm_nodes(struct xs_handle *xsh, xs_transaction_t t,
                            uint32_t domid, const char *dom, const char *name,
                            const char *perms)
 {
-    char vm[PATH_LEN], path[PATH_LEN];
+    char vm[PATH_LEN], path[PATH_LEN], start[48];
+    struct timeval now;
     int i;
 
     if (guest_uuid) {
@@ -245,6 +246,14 @@ static bool guest_vm_nodes(struct xs_handle *xsh, xs_transaction_t t,
             return false;
         fmt_path(path, "%s/name", vm);
         if (!put(xsh, t, path, name, NULL))
+            return false;
+        /* libxl__build_post writes it just before INTRODUCE, anew at
+         * each build of the domain. */
+        gettimeofday(&now, NULL);
+        snprintf(start, sizeof(start), "%lld.%02ld", (long long)now.tv_sec,
+                 (long)now.tv_usec / 10000);
+        fmt_path(path, "%s/start_time", vm);
+        if (!put(xsh, t, path, start, NULL))
             return false;
         fmt_path(path, "%s/vm", dom);
         if (!put(xsh, t, path, vm, NULL))
