@@ -59,6 +59,9 @@ ok "the other guests' channels stay"
 # A guest that dies without the toolstack cleaning up: xenstored releases
 # it and removes its nodes, the frontends with them; the daemon lets go of
 # the rings (on Xen a mapping left would keep the dead domain a zombie).
+# The guest is dead: its simulator goes with it (a live one would block
+# in its next xenstore request, which a gone domain never gets answered).
+kill -KILL "${dt_pids[1]}" && wait "${dt_pids[1]}" 2>/dev/null
 "$xenhost" domain-state "$host" "${guests[1]}" gone &&
     "$xenhost" virq "$host" &&
     "$xt" wait-xs "/local/domain/$drv/backend/console/${guests[1]}/1/state" 6
