@@ -82,7 +82,17 @@ while True:
         exec ${XCD_WRAP:-} "$xcd" --foreground --control "$ctl" ${XCD_ARGS:-}
     ) 2>>"$tmp/xenchanneld.err" &
     xcd_pid=$!
-    wait "$py" && grep -qx ready "$tmp/notify.out"
+    # Whichever ends first: the listener (READY came, or its timeout) or
+    # a daemon that failed before READY, which must not cost the timeout.
+    wait -n "$py" "$xcd_pid"
+    if ! kill -0 "$xcd_pid" 2>/dev/null; then
+        kill "$py" 2>/dev/null
+        wait "$py" 2>/dev/null
+        xcd_pid=
+        return 1
+    fi
+    wait "$py"
+    grep -qx ready "$tmp/notify.out"
 }
 
 stop_daemon() {
