@@ -215,7 +215,7 @@ static void watch_event(xcd_daemon *d, const char *path, const char *token)
             scan_all(d);
         else if (dev < 0)
             scan_domain(d, (unsigned int)dom);
-        else if (dev > 0)
+        else if (dev > 0 && !xcd_be_own_status_key(path))
             device_changed(d, (unsigned int)dom, (unsigned int)dev);
     } else if (!strncmp(token, XCD_FE_TOKEN, strlen(XCD_FE_TOKEN))) {
         frontend_changed(d, path, token);

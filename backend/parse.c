@@ -51,3 +51,19 @@ int xcd_parse_be_path(const char *base, const char *path, long *domid,
         return XCH_ERROR_INVAL;
     return 0;
 }
+
+bool xcd_be_own_status_key(const char *path)
+{
+    static const char *const keys[] = {
+        XCH_BE_STATUS_CLIENT_CONNECTED, XCH_BE_STATUS_ERROR,
+        XCH_BE_STATUS_BYTES_DROPPED,    XCH_BE_STATUS_HOST_END,
+        XCH_BE_STATUS_HOST_ERROR,       "hotplug-status",
+    };
+    const char *key = strrchr(path, '/');
+    size_t i;
+
+    for (i = 0; key && i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (!strcmp(key + 1, keys[i]))
+            return true;
+    return false;
+}

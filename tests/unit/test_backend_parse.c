@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -137,6 +138,31 @@ static void test_parse_be_path_rejects_others(void **state)
                      XCH_ERROR_INVAL);
 }
 
+static void test_be_own_status_keys(void **state)
+{
+    const char *dev = "/local/domain/0/backend/console/5/3/";
+    static const char *const own[] = {"client-connected", "error",
+                                      "bytes-dropped", "host-end",
+                                      "host-error", "hotplug-status"};
+    /* What the toolstack writes, and state, which both sides write. */
+    static const char *const others[] = {"state", "online", "name",
+                                         "limit", "output", "hotplug-statusX"};
+    char path[128];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", dev, own[i]);
+        assert_true(xcd_be_own_status_key(path));
+    }
+    for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", dev, others[i]);
+        assert_false(xcd_be_own_status_key(path));
+    }
+    assert_false(xcd_be_own_status_key("/local/domain/0/backend/console/5/3"));
+    assert_false(xcd_be_own_status_key("error"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_parse_size_rejects_garbage_and_overflow),
         cmocka_unit_test(test_parse_be_path_levels),
         cmocka_unit_test(test_parse_be_path_rejects_others),
+        cmocka_unit_test(test_be_own_status_keys),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
