@@ -63,7 +63,7 @@ set ylabel "MiB/s"
 set logscale x 2
 set logscale y 10
 set format x "%.0f"
-set key outside right top
+set key inside bottom right box opaque
 set grid
 plot $plot
 EOF

@@ -75,6 +75,7 @@ END {
                     }
                     if (dir == "g2h") g2h[p, kd, s] = med(dv)
                     else h2g[p, kd, s] = med(dv)
+                    if (rv != "") ring[p, dir, s] = med(rv)
                 }
             }
         }
@@ -148,18 +149,32 @@ END {
     }
     for (kk = 1; kk <= 2 && npins; kk++) {
         kd = kk == 1 ? "socket" : "pty"
-        wr = 99; wc = ""
+        wr = 99; wc = ""; br = 99; bc = ""; line = ""
         for (pi = 1; pi <= npins; pi++) {
             p = pins[pi]
             if (p == "split+hogs" || p == "callgrind") continue
             for (si = 1; si <= nsizes; si++) {
                 s = sizes[si]
-                if (g2h[p, kd, s] > 0 && h2g[p, kd, s] / g2h[p, kd, s] < wr) {
-                    wr = h2g[p, kd, s] / g2h[p, kd, s]; wc = p " " s
-                }
+                if (!(g2h[p, kd, s] > 0)) continue
+                r = h2g[p, kd, s] / g2h[p, kd, s]
+                line = line sprintf(" %s/%s %.2f", p, s, r)
+                if (r < wr) { wr = r; wc = p " " s }
+                if (s + 0 >= 2048 && r < br) { br = r; bc = p " " s }
             }
         }
-        printf "host->guest >= 0.5 x guest->host, %s: worst %.2f (%s): %s\n", kd, wr, wc, verdict(wr >= 0.5)
+        if (wc == "") continue
+        if (kk == 1) {
+            rring = ""
+            for (pi = 1; pi <= npins; pi++)
+                for (si = 1; si <= nsizes; si++)
+                    if (ring[pins[pi], "g2h", sizes[si]] > 0)
+                        rring = rring sprintf(" %s/%s %.2f", pins[pi], sizes[si],
+                            ring[pins[pi], "h2g", sizes[si]] / ring[pins[pi], "g2h", sizes[si]])
+            if (rring != "") printf "(the raw ring itself, h2g / g2h:%s)\n", rring
+        }
+        printf "host->guest >= 0.5 x guest->host, %s:%s\n", kd, line
+        printf "    worst %.2f (%s): %s; writes of 2 KiB and more: worst %.2f (%s): %s\n", wr, wc,
+            verdict(wr >= 0.5), br, bc, verdict(br >= 0.5)
     }
     for (pi = 1; pi <= npins; pi++) {
         p = pins[pi]
