@@ -391,12 +391,16 @@ static void enter_detaching(xcd_channel *c)
     xcd_log(LOG_INFO, "%s: detach requested", c->be);
 }
 
+/* Detaching ends when the frontend is not active: Closed, gone, or never
+ * probed (Initialising: a paused guest, one without the driver), which
+ * has nothing to close and must not make the toolstack wait its timeout. */
 static void finish_detach(xcd_channel *c, int fe_state, bool host_flushed)
 {
-    bool fe_closed = fe_state < 0 || fe_state == XenbusStateClosed ||
-                     fe_state == XenbusStateUnknown;
+    bool fe_inactive = fe_state < 0 || fe_state == XenbusStateClosed ||
+                       fe_state == XenbusStateUnknown ||
+                       fe_state == XenbusStateInitialising;
 
-    if (!fe_closed)
+    if (!fe_inactive)
         return;
     take_what_is_left(c);
     xcd_guest_ring_down(c);
