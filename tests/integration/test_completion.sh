@@ -121,7 +121,7 @@ ok "create's options"
 is "" create "$tmp/cfgs/guest1.cfg" ""
 ok "create FILE: nothing for the KEY=VALUE lines"
 
-[ ! -s "$tmp/comp.err" ] || show "$tmp/comp.err"
+[ ! -s "$tmp/comp.err" ] || { show "$tmp/comp.err"; false; }
 ok "nothing on stderr"
 
 # xenstored unreachable: no candidates, nothing printed.
@@ -153,7 +153,7 @@ ok "without xenstore tools or xl: nothing"
 # option is accepted by its command.
 "$xl" --help | sed -n '/^Commands:/,/^$/p' | awk -F '  +' '/^  [a-z]/ { print $2 }' |
     tr -s ', ' '\n' | sort | paste -sd ' ' >"$tmp/help-cmds"
-[ "$(cat "$tmp/help-cmds")" = "$all_cmds" ] || show "$tmp/help-cmds"
+[ "$(cat "$tmp/help-cmds")" = "$all_cmds" ] || { show "$tmp/help-cmds"; false; }
 ok "the commands are those of xl-channel --help"
 opts_of_usage() { # COMMAND: the options its --help names
     "$xl" "$1" --help | sed -n '1p; /^Options:/,/^$/p' |

@@ -43,8 +43,9 @@ ok "list prints xl's table (expected bytes)"
 "$xl" channel-list "$dom" >"$tmp/list" && cmp "$tmp/list" "$data/list-xl.txt"
 ok "channel-list alias, domain by id"
 
-real_xl channel-list "$dom" >"$tmp/xl.out" 2>"$tmp/xl.err" || show "$tmp/xl.err"
-cmp "$tmp/xl.out" "$data/list-xl.txt" || show "$tmp/xl.out"
+real_xl channel-list "$dom" >"$tmp/xl.out" 2>"$tmp/xl.err" &&
+    cmp "$tmp/xl.out" "$data/list-xl.txt" ||
+    { show "$tmp/xl.err" "$tmp/xl.out"; false; }
 ok "the real xl channel-list prints the same bytes (devids 1-3)"
 real_xl channel-list "$dom" "$dom2" >"$tmp/xl.out" 2>"$tmp/xl.err" &&
     "$xl" list "$dom" guest2 >"$tmp/list" && cmp "$tmp/xl.out" "$tmp/list"
