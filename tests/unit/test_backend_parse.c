@@ -142,8 +142,8 @@ static void test_be_own_status_keys(void **state)
 {
     const char *dev = "/local/domain/0/backend/console/5/3/";
     static const char *const own[] = {"client-connected", "error",
-                                      "bytes-dropped", "host-end",
-                                      "host-error", "hotplug-status"};
+                                      "bytes-dropped",    "host-end",
+                                      "host-error",       "hotplug-status"};
     /* What the toolstack writes, and state, which both sides write. */
     static const char *const others[] = {"state", "online", "name",
                                          "limit", "output", "hotplug-statusX"};
