@@ -5,8 +5,11 @@
 #
 #   mkroot.sh dom0 FETCHDIR ROOT      xenstored, xen-init-dom0, xenconsoled,
 #                                     xl, xenstore-*, busybox, Xen modules
-#   mkroot.sh qemu FETCHDIR ROOT      QEMU's xenpv machine and its keymaps
-#                                     (the upstream backend, bench only)
+#   mkroot.sh qemu FETCHDIR ROOT      Xen's QEMU (the xenpv machine, the
+#                                     upstream channel backend; the xenfv
+#                                     device model of HVM guests) with its
+#                                     keymaps and option ROMs, hvmloader and
+#                                     SeaBIOS
 #   mkroot.sh guest FETCHDIR ROOT     busybox, systemd-udevd/udevadm and the
 #                                     distribution's udev rules
 #   mkroot.sh libs ROOT [BASE...]     add the libraries of every ELF file
@@ -128,10 +131,18 @@ mk_dom0() {
 
 mk_qemu() {
     mkdir -p "$root"
-    add_files /usr/libexec/xen-qemu-system-i386
-    # libxl always passes -vnc none: QEMU needs a keymap or it exits.
+    # HVM: libxl loads hvmloader (xen-utils-4.17) and hands it SeaBIOS
+    # (package seabios) from these paths, compiled into libxl.
+    add_files /usr/libexec/xen-qemu-system-i386 \
+        /usr/lib/xen-4.17/boot/hvmloader /usr/share/seabios/bios-256k.bin
+    # libxl always passes -vnc none: QEMU needs a keymap or it exits. An HVM
+    # guest booted with kernel= needs the option ROM that loads it
+    # (linuxboot_dma.bin, or linuxboot.bin without fw_cfg DMA); QEMU also
+    # looks for ROMs in /usr/share/seabios (its VGA BIOSes).
     mkdir -p "$root/usr/share/qemu"
-    tar -C /usr/share/qemu -cf - keymaps | tar -C "$root/usr/share/qemu" -xf -
+    tar -C /usr/share/qemu -cf - keymaps linuxboot.bin linuxboot_dma.bin |
+        tar -C "$root/usr/share/qemu" -xf -
+    tar -C /usr/share -cf - seabios | tar -C "$root/usr/share" -xf -
 }
 
 mk_guest() {

@@ -1,11 +1,12 @@
-# The real-Xen tier (docs/realxen.md): Xen 4.17 with a PV dom0 and PV
-# guests, booted under QEMU's software emulation (no KVM) from Debian 12
-# packages, running the installed xenchannel.
+# The real-Xen tier (docs/realxen.md): Xen 4.17 with a PV dom0 and PV, PVH
+# and HVM guests, booted under QEMU's software emulation (no KVM) from
+# Debian 12 packages, running the installed xenchannel.
 #
 #   make check-realxen   the scenarios of tests/realxen/dom0/check.sh, one
 #                        boot, TAP through tests/run-tests (summary line)
 #   make bench-realxen   xenchanneld beside QEMU's channel backend in one
-#                        boot: throughput, round trips (figures only)
+#                        boot, per guest type: throughput, round trips
+#                        (figures only)
 #
 # Downloads and base images are cached in $(RX_DIR); the xenchannel overlay
 # (make install DESTDIR=$(RX_STAGE) PREFIX=/usr) is made fresh every run.
@@ -16,7 +17,10 @@ RX_TOOL   := $(RX_DIR)/bin/rxtool
 RX_MKROOT := tests/realxen/mkroot.sh
 # The base images copy host programs: rebuild them when packages change.
 RX_HOSTPKGS := $(wildcard /var/lib/dpkg/status)
-RX_BASES  := $(RX_DIR)/dom0-base.cpio $(RX_DIR)/guest-base.cpio
+# qemu.cpio: Xen's QEMU (HVM device model, upstream channel backend),
+# hvmloader and SeaBIOS, in dom0's image in both modes.
+RX_BASES  := $(RX_DIR)/dom0-base.cpio $(RX_DIR)/guest-base.cpio \
+             $(RX_DIR)/qemu.cpio
 RX_ENV     = RX_DIR=$(abspath $(RX_DIR)) RX_STAGE=$(abspath $(RX_STAGE)) \
              RX_TOOL=$(abspath $(RX_TOOL)) XCH_SRC=$(CURDIR)
 
@@ -46,8 +50,8 @@ realxen-stage: all
 	    DESTDIR=$(abspath $(RX_STAGE))
 
 check-realxen: realxen-stage $(RX_TOOL) $(RX_BASES)
-	@$(RX_ENV) XCH_OUT=$(abspath $(RX_DIR)) XCH_TEST_TIMEOUT=420 \
+	@$(RX_ENV) XCH_OUT=$(abspath $(RX_DIR)) XCH_TEST_TIMEOUT=660 \
 	    tests/run-tests tests/realxen/test_realxen.sh
 
-bench-realxen: realxen-stage $(RX_TOOL) $(RX_BASES) $(RX_DIR)/qemu.cpio
+bench-realxen: realxen-stage $(RX_TOOL) $(RX_BASES)
 	@$(RX_ENV) tests/realxen/bench_realxen.sh

@@ -5,13 +5,21 @@
 # boot of dom0. Each rx_test runs one function below in a shell of its own
 # with `set -eu`; the rx_test lines are the plan (serial2tap.sh reads them).
 #
-# Three PV guests, booting at the same time to save time:
+# Three PV guests, a PVH and an HVM guest, booting at the same time to save
+# time:
 # - rxa is created without channels and gets them hot-plugged (links from
 #   udevd's add/bind events), detached, re-attached, one with a devid gap;
 # - rxc is created paused and gets devids 2, 1, 5 in that order, so that its
 #   kernel probes them in that (xenstore's) order at boot;
 # - rxb is created paused, gets seven channels from `xl-channel apply`, and
 #   boots with them (links from coldplug);
+# - rxp (PVH) and rxh (HVM) are created without channels at the start
+#   (the HVM boot is the longest: hvmloader, SeaBIOS, QEMU's option ROM
+#   loading the bzImage), boot while the PV scenarios run, and, once rxa,
+#   rxb and rxc are gone, each goes through the same hot-plug scenario
+#   (attach a socket and a pty channel, the udev links, data both ways,
+#   the listing, detach, re-attach, xl destroy), one guest after the other,
+#   so that each destroy can check the daemon's idle descriptor count;
 # - rxk, once the others are gone, is made by `xl-channel create` with the
 #   real xl, then rebuilt by `xl reboot`, by its own reboot and by `xl
 #   save` + `xl restore`: its channels must come back each time (issue 11).
@@ -27,6 +35,8 @@ K_SOCK=$S/rxk-sock
 
 rx_main() {
     mkdir -p "$S"
+    rx_test h_create 120 "HVM guest rxh created without channels (hvmloader, SeaBIOS, kernel= through QEMU)" "t_ty_create rxh hvm"
+    rx_test p_create 120 "PVH guest rxp created without channels" "t_ty_create rxp pvh"
     rx_test a_create 120 "guest rxa created without channels" t_a_create
     rx_test c_create 120 "guest rxc created paused, devids 2, 1, 5 attached in that order" t_c_create
     rx_test b_apply 120 "xl create -p, xl-channel apply (7 channels): backend waits (state 2) while paused" t_b_apply
@@ -47,7 +57,24 @@ rx_main() {
     rx_test b_list 60 "xl channel-list and xl-channel list print the same (devids 1-7)" t_b_list b_boot
     rx_log "CPU seconds so far (xl list): $(xl list | awk 'NR > 1 { printf "%s %s; ", $1, $6 }')"
     rx_test b_destroy 120 "xl destroy rxb: its backend directory and sockets gone" t_b_destroy b_apply
-    rx_test a_destroy 120 "xl destroy rxa, the last guest: sockets gone, daemon back to its idle descriptor count" t_a_destroy a_create
+    rx_test a_destroy 120 "xl destroy rxa, the last guest with channels: sockets gone, daemon back to its idle descriptor count" t_a_destroy a_create
+    # PVH, then HVM: the same scenario, one guest at a time.
+    rx_test p_boot 150 "rxp boots as a PVH guest (its kernel says so), udevd and the uevent monitor run" "t_ty_boot rxp PVH" p_create
+    rx_test p_attach 120 "PVH: xl-channel attach of a socket and a pty channel, both reach state 4" "t_ty_attach rxp" p_boot
+    rx_test p_links 120 "PVH: udevd's add/bind events made both links, each on its own channel's line" "t_ty_links rxp" p_attach
+    rx_test p_data 120 "PVH: 128 KiB each way through the socket and the pty channel, checksums equal" "t_ty_data rxp" p_links
+    rx_test p_list 60 "PVH: xl channel-list and xl-channel list print the same (devids 1-2)" "t_ty_list rxp" p_attach
+    rx_test p_detach 120 "PVH: xl-channel detach of both: channels, socket and all four links gone" "t_ty_detach rxp" p_attach
+    rx_test p_reattach 120 "PVH: both attached again: links back on the right lines, listings equal" "t_ty_reattach rxp" p_attach
+    rx_test p_destroy 120 "PVH: xl destroy with channels attached: socket gone, daemon back to its idle descriptor count" "t_ty_destroy rxp" p_create
+    rx_test h_boot 240 "rxh boots as an HVM guest (its kernel says so), udevd and the uevent monitor run" "t_ty_boot rxh HVM" h_create
+    rx_test h_attach 120 "HVM: xl-channel attach of a socket and a pty channel, both reach state 4" "t_ty_attach rxh" h_boot
+    rx_test h_links 120 "HVM: udevd's add/bind events made both links, each on its own channel's line" "t_ty_links rxh" h_attach
+    rx_test h_data 120 "HVM: 128 KiB each way through the socket and the pty channel, checksums equal" "t_ty_data rxh" h_links
+    rx_test h_list 60 "HVM: xl channel-list and xl-channel list print the same (devids 1-2)" "t_ty_list rxh" h_attach
+    rx_test h_detach 120 "HVM: xl-channel detach of both: channels, socket and all four links gone" "t_ty_detach rxh" h_attach
+    rx_test h_reattach 120 "HVM: both attached again: links back on the right lines, listings equal" "t_ty_reattach rxh" h_attach
+    rx_test h_destroy 120 "HVM: xl destroy with channels attached: socket gone, device model gone, daemon back to its idle descriptor count" "t_ty_destroy rxh" h_create
     # rxk alone, once the others are gone: its boots have the CPU.
     rx_test k_create 120 "xl-channel create -p with the real xl: channels kept in libxl's configuration, no QEMU" t_k_create
     rx_test k_boot 150 "rxk unpaused: both channels connect, links right" t_k_boot k_create
@@ -311,6 +338,12 @@ t_a_destroy() {
     for p in "$A_SOCK" "$A_GAP"; do
         rxtool waitpath -g 20 "$p" || rx_fail "socket $p still there"
     done
+    xcd_back_to_idle
+}
+
+# The daemon's descriptor count must come back to its idle value (counted
+# at its first start) once no guest has channels.
+xcd_back_to_idle() {
     idle=$(cat "$RX_RUN/xcd.idle-fds")
     # Polled, bounded: no event says the daemon closed its descriptors.
     i=0
@@ -417,9 +450,14 @@ t_b_seven() {
 }
 
 t_b_list() {
-    xl channel-list rxb >"$RX_RUN/xl.list" 2>"$RX_RUN/xl.err" ||
+    lists_equal rxb
+}
+
+# xl channel-list and xl-channel list of GUEST must print the same bytes.
+lists_equal() { # GUEST
+    xl channel-list "$1" >"$RX_RUN/xl.list" 2>"$RX_RUN/xl.err" ||
         { cat "$RX_RUN/xl.err"; rx_fail "xl channel-list failed"; }
-    xl-channel list rxb >"$RX_RUN/xch.list"
+    xl-channel list "$1" >"$RX_RUN/xch.list"
     echo "xl channel-list:"
     cat "$RX_RUN/xl.list"
     echo "xl-channel list:"
@@ -440,6 +478,120 @@ t_b_destroy() {
                 rx_fail "socket of $n still there"
         fi
     done
+}
+
+# ---- guests rxp (PVH) and rxh (HVM): the hot-plug scenario per type -----
+
+# Each gets a socket channel G.sock (devid 1, socket $S/G-sock) and a pty
+# channel G.pty (devid 2).
+
+t_ty_create() { # GUEST TYPE
+    RX_GUEST_TYPE=$2 RX_GUEST_ARGS=rx.coldplug=0 guest_cfg "$1"
+    guest_create "$1"
+}
+
+# The guest's kernel must say it is the type asked for
+# (/sys/hypervisor/guest_type: PV, PVH or HVM).
+t_ty_boot() { # GUEST PV|PVH|HVM
+    guest_wait_ready "$1" 230 || rx_fail "$1 did not get ready"
+    got=$(gx "$1" 'echo "@@ $(cat /sys/hypervisor/guest_type)"; consoles; ls -l /dev/hvc*')
+    rx_log "$1: the guest's kernel says it is $got"
+    [ "$got" = "$2" ] || rx_fail "$1 is '$got', not $2"
+}
+
+ty_attach_both() { # GUEST
+    xl-channel attach "$1" "connection=socket,path=$(sock_of "$1" sock),name=$1.sock"
+    xl-channel attach "$1" "connection=pty,name=$1.pty"
+    chan_wait_connected "$1" 1
+    chan_wait_connected "$1" 2
+    [ -S "$(sock_of "$1" sock)" ] || rx_fail "no socket at $(sock_of "$1" sock)"
+}
+
+# udevd processed add and bind of both consoles; both spellings of both
+# links exist and name the right lines (check_links).
+ty_links_right() { # GUEST
+    gx "$1" 'rc=0; for c in console-1 console-2; do uev_wait add $c 30 && uev_wait bind $c 30 || rc=1; done; udevadm settle --timeout=30; [ $rc -eq 0 ]' ||
+        rx_fail "udevd did not process the add and bind events"
+    for n in "$1.sock" "$1.pty"; do
+        gx "$1" "[ -e /dev/xen-channels/$n ] && [ -e /dev/xen-channel/$n ]" ||
+            rx_fail "no link for $n"
+    done
+    check_links "$1" "$1.sock=$(sock_of "$1" sock)" "$1.pty=$(chan_pty "$1" 2)"
+}
+
+t_ty_attach() { # GUEST
+    gx "$1" uev_mark
+    ty_attach_both "$1"
+}
+
+t_ty_links() { # GUEST
+    ty_links_right "$1"
+}
+
+# Through the links (check_links left an agent on each).
+t_ty_data() { # GUEST
+    rxtool g2h "$(sock_of "$1" sock)" 131072 31
+    rxtool h2g "$(sock_of "$1" sock)" 131072 32
+    pty=$(chan_pty "$1" 2)
+    rxtool g2h "$pty" 131072 33
+    rxtool h2g "$pty" 131072 34
+}
+
+t_ty_list() { # GUEST
+    lists_equal "$1"
+}
+
+t_ty_detach() { # GUEST
+    d=$(domid_of "$1")
+    gx "$1" 'killall -q rxtool; uev_mark'
+    xl-channel detach "$1" "$1.sock"
+    xl-channel detach "$1" "$1.pty"
+    for n in 1 2; do
+        xs_wait 20 "$(fe_dir "$1" $n)" -
+        xs_wait 20 "$(be_dir "$1" $n)" -
+        [ -z "$(xenstore-ls "/libxl/$d/device/console/$n" 2>/dev/null)" ] ||
+            rx_fail "the /libxl copy of devid $n is still there"
+    done
+    rxtool waitpath -g 20 "$(sock_of "$1" sock)" ||
+        rx_fail "socket $(sock_of "$1" sock) still there"
+    gx "$1" 'rc=0; for c in console-1 console-2; do uev_wait remove $c 30 || rc=1; uev_seen unbind $c || echo "no unbind event of $c"; done; udevadm settle --timeout=30; ls -l /dev/xen-channels/ /dev/xen-channel/ 2>&1 || true; [ $rc -eq 0 ]' ||
+        rx_fail "udevd did not process the remove events"
+    left=$(gx "$1" "for l in /dev/xen-channels/$1.sock /dev/xen-channel/$1.sock /dev/xen-channels/$1.pty /dev/xen-channel/$1.pty; do if [ -e \$l ] || [ -L \$l ]; then echo \"@@ \$l\"; fi; done")
+    [ -z "$left" ] || rx_fail "still there after the detach: $left"
+}
+
+t_ty_reattach() { # GUEST
+    # After the detach test, whatever it found: neither channel is left.
+    for n in sock pty; do
+        if [ "$(be_dir_of_name "$1" "$1.$n")" != /nonexistent ]; then
+            xl-channel detach "$1" "$1.$n"
+        fi
+    done
+    xs_wait 20 "$(fe_dir "$1" 1)" -
+    xs_wait 20 "$(fe_dir "$1" 2)" -
+    gx "$1" uev_mark
+    ty_attach_both "$1"
+    ty_links_right "$1"
+    lists_equal "$1"
+}
+
+t_ty_destroy() { # GUEST
+    d=$(domid_of "$1")
+    dm=$(xenstore-read "/local/domain/$d/image/device-model-pid" 2>/dev/null) || dm=
+    xl destroy "$1"
+    xs_wait 30 "/local/domain/0/backend/console/$d" -
+    rxtool waitpath -g 20 "$(sock_of "$1" sock)" ||
+        rx_fail "socket $(sock_of "$1" sock) still there"
+    if [ -n "$dm" ]; then
+        # Polled, bounded: the device model is not our child.
+        i=0
+        while [ -e "/proc/$dm" ] && [ $i -lt 100 ]; do
+            usleep 100000
+            i=$((i + 1))
+        done
+        [ ! -e "/proc/$dm" ] || rx_fail "the device model (pid $dm) still runs"
+    fi
+    xcd_back_to_idle
 }
 
 # ---- guest rxk: channels kept across rebuilds (issue 11) -----------------

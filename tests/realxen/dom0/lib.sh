@@ -134,19 +134,55 @@ rx_fast_args() {
         tr '\n' ' '
 }
 
-# guest_cfg NAME [LINE...]: write /run/rx/NAME.cfg for a PV guest of the
-# tier (kernel and initramfs from /rx); extra lines appended as given.
+# guest_cfg NAME [LINE...]: write /run/rx/NAME.cfg for a guest of the tier
+# (kernel and initramfs from /rx); extra lines appended as given.
+# RX_GUEST_TYPE: pv (default), pvh or hvm.
+# - PVH boots the same ELF vmlinux as PV (it carries the PVH entry note).
+# - HVM boots the bzImage through hvmloader, SeaBIOS and QEMU's option ROM
+#   (QEMU is its device model), its initramfs gzipped (boot.sh says why),
+#   and its kernel gets pci=noearly: TCG's CPU is an AMD family 0Fh, so
+#   the kernel looks for an AMD GART aperture and an AGP bridge in the PCI
+#   config space of every bus, slot and function, twice, before its PCI
+#   subsystem starts; each access is a round trip to QEMU in dom0 (130 s
+#   of a 147 s kernel boot on a loaded host).
+# - PVH and HVM get the two settings TCG needs (REALXEN.md): tsc_mode
+#   native (Xen cannot decode an RDTSCP's length without NRIPS: the guest
+#   dies at its first one) and no XSAVE in the guest's CPUID (a third of
+#   the boots die or hang with a reset XCR0).
 # RX_GUEST_ARGS: more kernel command line (rx.coldplug=0: the guest's init
 # skips coldplug).
 guest_cfg() {
     name=$1
     shift
+    _type=${RX_GUEST_TYPE:-pv}
+    _kernel=$RX_DIR/vmlinux
+    _ramdisk=$RX_DIR/guest.cpio
+    _args=
     {
         echo "name = \"$name\""
-        echo 'type = "pv"'
-        echo "kernel = \"$RX_DIR/vmlinux\""
-        echo "ramdisk = \"$RX_DIR/guest.cpio\""
-        echo "extra = \"console=hvc0 loglevel=${RX_GUEST_LOGLEVEL:-4} $(rx_fast_args) rx.name=$name ${RX_GUEST_ARGS:-}\""
+        echo "type = \"$_type\""
+        case $_type in
+        pv) ;;
+        pvh)
+            echo 'tsc_mode = "native"'
+            echo 'cpuid = "host,xsave=0"'
+            ;;
+        hvm)
+            echo 'tsc_mode = "native"'
+            echo 'cpuid = "host,xsave=0"'
+            # No emulated graphics: nothing looks at it, and it costs CPU.
+            echo 'vga = "none"'
+            _kernel=$RX_DIR/vmlinuz
+            _ramdisk=$RX_DIR/guest.cpio.gz
+            _args=pci=noearly
+            ;;
+        *)
+            rx_fail "guest type '$_type'?"
+            ;;
+        esac
+        echo "kernel = \"$_kernel\""
+        echo "ramdisk = \"$_ramdisk\""
+        echo "extra = \"console=hvc0 loglevel=${RX_GUEST_LOGLEVEL:-4} $(rx_fast_args) rx.name=$name $_args ${RX_GUEST_ARGS:-}\""
         echo 'memory = 128'
         echo 'vcpus = 1'
         echo 'on_poweroff = "destroy"'
