@@ -56,7 +56,7 @@ const char *keep_libxl_dir(void)
 
 /* The domain's UUID from /local/domain/D/vm ("/vm/<uuid>", written by
  * libxl, read-only to the guest). 0, or -1 when it has none. */
-static int domain_uuid(xch_ctx *ctx, uint32_t domid, char uuid[37])
+static int domain_uuid(uint32_t domid, char uuid[37])
 {
     struct xs_handle *xsh = xs_open(0);
     char path[64], *vm;
@@ -64,7 +64,6 @@ static int domain_uuid(xch_ctx *ctx, uint32_t domid, char uuid[37])
     size_t n;
     int rc = -1;
 
-    (void)ctx;
     if (!xsh)
         return -1;
     snprintf(path, sizeof(path), "/local/domain/%u/vm", domid);
@@ -373,7 +372,7 @@ int keep_update(xch_ctx *ctx, uint32_t domid, const int *devids,
     if (n == 0)
         return 0;
     /* A domain libxl did not make (no /vm) has only the xenstore copy. */
-    if (!domain_uuid(ctx, domid, uuid)) {
+    if (!domain_uuid(domid, uuid)) {
         lock_path =
             fmt("%s/userdata-l.%u.%s.domain-userdata-lock", dir, domid, uuid);
         data_path = fmt("%s/userdata-d.%u.%s.libxl-json", dir, domid, uuid);
