@@ -25,7 +25,9 @@ rx_main() {
     mkdir -p "$S"
     for t in $BENCH_TYPES; do
         rx_log "guest type $t"
-        rx_test "${t}_setup" 300 "$t: guests rx${t}x (xenchanneld) and rx${t}u (QEMU), two channels each" "t_setup $t"
+        # Two HVM guests booting at once take minutes on a loaded host
+        # (QEMU feeds both kernels through fw_cfg on dom0's one vCPU).
+        rx_test "${t}_setup" 600 "$t: guests rx${t}x (xenchanneld) and rx${t}u (QEMU), two channels each" "t_setup $t"
         rx_test "${t}_offline" 120 "$t: bytes written while no host client is connected" "t_offline $t" "${t}_setup"
         rx_test "${t}_measure" 400 "$t: throughput and round trips" "t_measure $t" "${t}_setup"
         rx_test "${t}_teardown" 120 "$t: both guests destroyed" "t_teardown $t"
@@ -65,14 +67,14 @@ t_setup() { # TYPE
         "channel = [ \"connection=socket,path=$S/$t-u-dummy,name=u.dummy\", \"connection=socket,path=$S/$t-u-sock,name=u.sock\", \"connection=pty,name=u.pty\" ]"
     guest_create "$x"
     guest_create "$u"
-    guest_wait_ready "$x" 280 || rx_fail "$x did not get ready"
+    guest_wait_ready "$x" 580 || rx_fail "$x did not get ready"
     xl-channel attach "$x" "connection=socket,path=$S/$t-x-sock,name=x.sock"
     xl-channel attach "$x" "connection=pty,name=x.pty"
     chan_wait_connected "$x" 1
     chan_wait_connected "$x" 2
     echo 2 >"$RX_RUN/$t-x-pty.devid"
     xl-channel list -l "$x"
-    guest_wait_ready "$u" 280 || rx_fail "$u did not get ready"
+    guest_wait_ready "$u" 580 || rx_fail "$u did not get ready"
     d=$(domid_of "$u")
     xenstore-ls -f "/local/domain/$d/device/console" | grep -E '/(name|type|state|tty) '
     for n in $(xenstore-list "/local/domain/$d/device/console"); do
