@@ -4,7 +4,8 @@
 # their canonical (merged /usr) paths.
 #
 #   mkroot.sh dom0 FETCHDIR ROOT      xenstored, xen-init-dom0, xenconsoled,
-#                                     xl, xenstore-*, busybox, Xen modules
+#                                     xl, libxl-save-helper, xenstore-*,
+#                                     busybox, Xen modules
 #   mkroot.sh qemu FETCHDIR ROOT      Xen's QEMU (the xenpv machine, the
 #                                     upstream channel backend; the xenfv
 #                                     device model of HVM guests) with its
@@ -116,7 +117,9 @@ mk_dom0() {
     local x=/usr/lib/xen-4.17/bin
     skeleton
     # xenstore-read & co. are one program under several names.
+    # libxl runs libxl-save-helper for xl save and xl restore.
     add_files "$x/xenstored" "$x/xen-init-dom0" "$x/xenconsoled" "$x/xl" \
+        "$x/libxl-save-helper" \
         /usr/bin/xenstore /usr/bin/xenstore-chmod /usr/bin/xenstore-exists \
         /usr/bin/xenstore-list /usr/bin/xenstore-ls /usr/bin/xenstore-read \
         /usr/bin/xenstore-rm /usr/bin/xenstore-watch /usr/bin/xenstore-write \
