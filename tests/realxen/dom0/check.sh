@@ -490,6 +490,7 @@ t_b_destroy() {
 
 t_ty_create() { # GUEST TYPE
     echo "$2" >"$RX_RUN/$1.type"
+    rx_uptime >"$RX_RUN/$1.t0"
     RX_GUEST_TYPE=$2 RX_GUEST_ARGS=rx.coldplug=0 guest_cfg "$1"
     guest_create "$1"
 }
@@ -519,6 +520,7 @@ t_ty_boot() { # GUEST PV|PVH|HVM
         t_ty_create "$1" "$(cat "$RX_RUN/$1.type")"
         ty_wait_ready "$1" || rx_fail "$1 died while booting, twice"
     fi
+    rx_log "$1 ready $(awk "BEGIN { printf \"%.1f\", $(rx_uptime) - $(cat "$RX_RUN/$1.t0") }") s after xl create"
     got=$(gx "$1" 'echo "@@ $(cat /sys/hypervisor/guest_type)"; consoles; ls -l /dev/hvc*')
     rx_log "$1: the guest's kernel says it is $got"
     [ "$got" = "$2" ] || rx_fail "$1 is '$got', not $2"
