@@ -50,7 +50,7 @@ realxen-stage: all
 	    DESTDIR=$(abspath $(RX_STAGE))
 
 check-realxen: realxen-stage $(RX_TOOL) $(RX_BASES)
-	@$(RX_ENV) XCH_OUT=$(abspath $(RX_DIR)) XCH_TEST_TIMEOUT=660 \
+	@$(RX_ENV) XCH_OUT=$(abspath $(RX_DIR)) XCH_TEST_TIMEOUT=780 \
 	    tests/run-tests tests/realxen/test_realxen.sh
 
 bench-realxen: realxen-stage $(RX_TOOL) $(RX_BASES)

@@ -8,7 +8,7 @@ set -eu
 log=$RX_DIR/check-serial.log
 rm -f "$log"
 start=$(date +%s)
-"$XCH_SRC/tests/realxen/boot.sh" check "$log" "${RX_BOOT_SECS:-600}" || true
+"$XCH_SRC/tests/realxen/boot.sh" check "$log" "${RX_BOOT_SECS:-720}" || true
 echo "# boot took $(($(date +%s) - start)) s"
 exec "$XCH_SRC/tests/realxen/serial2tap.sh" \
     "$XCH_SRC/tests/realxen/dom0/check.sh" "$log"
