@@ -6,8 +6,9 @@
  * descriptors and timers (channel.c), the control socket and signals.
  *
  * Xenstore watches: the backend directory /local/domain/<self>/backend/
- * console (token "be"), @releaseDomain ("rel", where the daemon may watch
- * it), and the console directory of each guest that has channels
+ * console (token "be"), @releaseDomain ("rel") and @introduceDomain
+ * ("intro") where the daemon may watch them, and the console directory of
+ * each guest that has channels
  * ("fe/<D>": one per guest, as an unprivileged backend domain has a quota
  * of watches). A watch event names the node that changed, so an event
  * costs one lookup of the channel it concerns, whatever the number of
@@ -19,6 +20,15 @@
  * xenstored releases it). @releaseDomain, which only a privileged daemon
  * (or one the toolstack let watch it) gets, ends the channels of a dead
  * domain at once.
+ *
+ * Devices may appear before their domain is introduced: libxl builds a
+ * domain (its memory restored, for `xl restore` and an incoming migration)
+ * between writing its nodes and introducing it, and the keeper
+ * (keeper.c) writes the kept channels then, for a resumed guest looks for
+ * its devices as soon as it runs. Until xenstored knows the domain, it
+ * cannot tell a domain being built from a dead one, so a daemon that
+ * learns of introductions serves those channels from the domain's
+ * @introduceDomain on.
  *
  * libxenstore reads xenstored on a thread of its own and tells nothing
  * when the connection breaks; xs_check_watch then fails with an error
@@ -42,12 +52,55 @@
 
 #define TOKEN_BE      "be"
 #define TOKEN_RELEASE "rel"
+#define TOKEN_INTRO   "intro"
 /* Events handled per wake-up before yielding to other sources. */
 #define EVENTS_PER_WAKEUP 64
 /* How often an idle daemon checks its xenstore connection. */
 #define HEALTH_MS 1000
 
 /* ---- discovery ---- */
+
+/* Whether domid is being built: xenstored said it is not introduced (yet,
+ * or any more: a dead domain's leftover devices wait the same way). Only
+ * asked by a daemon that hears of introductions. */
+static bool domain_being_built(xcd_daemon *d, unsigned int domid)
+{
+    if (!d->watch_intro)
+        return false;
+    errno = 0;
+    if (xs_is_domain_introduced(d->xs, domid))
+        return false;
+    return errno == 0; /* "no", not a failed question */
+}
+
+/* Remembers that domid's devices wait for its introduction. */
+static void building_add(xcd_daemon *d, unsigned int domid)
+{
+    unsigned int i;
+
+    for (i = 0; i < d->nbuilding; i++)
+        if (d->building[i] == domid)
+            return;
+    if (d->nbuilding == d->building_cap) {
+        unsigned int cap = d->building_cap ? d->building_cap * 2 : 8;
+        unsigned int *bigger = realloc(d->building, cap * sizeof(*bigger));
+
+        if (!bigger) {
+            xcd_log(LOG_ERR,
+                    "domain %u: out of memory: its channels are "
+                    "served from its next device change",
+                    domid);
+            return;
+        }
+        d->building = bigger;
+        d->building_cap = cap;
+    }
+    d->building[d->nbuilding++] = domid;
+    xcd_log(LOG_DEBUG,
+            "domain %u is not introduced yet: its channels "
+            "wait for it",
+            domid);
+}
 
 /* The device base/domid/devid changed (or appeared). */
 static void device_changed(xcd_daemon *d, unsigned int domid,
@@ -57,12 +110,15 @@ static void device_changed(xcd_daemon *d, unsigned int domid,
 
     if (c)
         xcd_channel_update(c);
+    else if (domain_being_built(d, domid))
+        building_add(d, domid);
     else
         xcd_channel_create(d, domid, devid);
 }
 
-/* Re-reads the devices of one domain: new ones are created, known ones
- * updated (which tears down those whose BE is gone). */
+/* Re-reads the devices of one domain: new ones are created (or wait for
+ * the domain's introduction), known ones updated (which tears down those
+ * whose BE is gone). */
 static void scan_domain(xcd_daemon *d, unsigned int domid)
 {
     char *dir = xch__sprintf("%s/%u", d->be_base, domid);
@@ -70,6 +126,7 @@ static void scan_domain(xcd_daemon *d, unsigned int domid)
     unsigned int i, n = 0;
     unsigned long devid;
     xcd_channel *c, *next;
+    int building = -1; /* not asked yet */
 
     if (!dir)
         return;
@@ -80,12 +137,50 @@ static void scan_domain(xcd_daemon *d, unsigned int domid)
             xcd_channel_update(c);
     }
     xch__xs_directory(d->xctx, XBT_NULL, dir, &devs, &n);
-    for (i = 0; i < n; i++)
-        if (!xch__parse_ulong(devs[i], XCH_CHANNEL_DEVID_MAX, &devid) &&
-            devid > 0)
-            device_changed(d, domid, (unsigned int)devid);
+    for (i = 0; i < n; i++) {
+        if (xch__parse_ulong(devs[i], XCH_CHANNEL_DEVID_MAX, &devid) ||
+            devid == 0)
+            continue;
+        c = xcd_registry_find(&d->reg, domid, (unsigned int)devid);
+        if (c) {
+            xcd_channel_update(c);
+            continue;
+        }
+        if (building < 0)
+            building = domain_being_built(d, domid);
+        if (building) {
+            building_add(d, domid);
+            break;
+        }
+        xcd_channel_create(d, domid, (unsigned int)devid);
+    }
     free(devs);
     free(dir);
+}
+
+/* After an introduction or a release: the waiting domains that are
+ * introduced now get their channels; those whose devices are gone are
+ * forgotten. */
+static void building_recheck(xcd_daemon *d)
+{
+    unsigned int i = 0, domid;
+    char *dir, *val;
+
+    while (i < d->nbuilding) {
+        domid = d->building[i];
+        dir = xch__sprintf("%s/%u", d->be_base, domid);
+        val = NULL;
+        if (dir && !xch__xs_read(d->xctx, XBT_NULL, dir, &val) && !val) {
+            d->building[i] = d->building[--d->nbuilding]; /* gone */
+        } else if (!domain_being_built(d, domid)) {
+            d->building[i] = d->building[--d->nbuilding];
+            scan_domain(d, domid);
+        } else {
+            i++;
+        }
+        free(val);
+        free(dir);
+    }
 }
 
 static void scan_all(xcd_daemon *d)
@@ -208,6 +303,10 @@ static void watch_event(xcd_daemon *d, const char *path, const char *token)
 
     if (!strcmp(token, TOKEN_RELEASE)) {
         domains_released(d);
+        building_recheck(d);
+    } else if (!strcmp(token, TOKEN_INTRO)) {
+        building_recheck(d);
+        xcd_keeper_domain_introduced(d);
     } else if (!strcmp(token, TOKEN_BE)) {
         if (xcd_parse_be_path(d->be_base, path, &dom, &dev))
             return;
@@ -229,16 +328,21 @@ static void watch_event(xcd_daemon *d, const char *path, const char *token)
 static bool drain_watches(xcd_daemon *d)
 {
     char **ev;
+    bool alive = true;
     int i;
 
     for (i = 0; i < EVENTS_PER_WAKEUP && !d->stopping; i++) {
         ev = xs_check_watch(d->xs);
-        if (!ev)
-            return errno == EAGAIN;
+        if (!ev) {
+            alive = errno == EAGAIN;
+            break;
+        }
         watch_event(d, ev[XS_WATCH_PATH], ev[XS_WATCH_TOKEN]);
         free(ev);
     }
-    return true;
+    if (alive && !d->stopping)
+        xcd_keeper_flush(d);
+    return alive;
 }
 
 static bool xenstore_lost(xcd_daemon *d)
@@ -379,6 +483,7 @@ int xcd_daemon_start(xcd_daemon *d, struct event_base *base,
      * domain goes: its channels end at once. Otherwise they end with
      * their devices, and their rings are let go with the guest's nodes. */
     d->watch_release = xs_watch(d->xs, "@releaseDomain", TOKEN_RELEASE);
+    d->watch_intro = xs_watch(d->xs, "@introduceDomain", TOKEN_INTRO);
     if (d->self != 0)
         xcd_log(LOG_INFO,
                 "running in domain %u: @releaseDomain reaches it "
@@ -424,7 +529,12 @@ void xcd_daemon_stop(xcd_daemon *d)
             xs_unwatch(d->xs, d->be_base, TOKEN_BE);
         if (d->watch_release)
             xs_unwatch(d->xs, "@releaseDomain", TOKEN_RELEASE);
+        if (d->watch_intro)
+            xs_unwatch(d->xs, "@introduceDomain", TOKEN_INTRO);
     }
+    free(d->building);
+    d->building = NULL;
+    d->nbuilding = d->building_cap = 0;
     xch_ctx_free(d->xctx);
     d->xctx = NULL;
     if (d->xs)

@@ -83,9 +83,12 @@ typedef struct xcd_daemon {
     xcd_buffer_pool pool; /* every channel's buffered guest output */
     xcd_activation *activation;
     xcd_control *control;
-    xcd_events *events; /* the lifecycle event stream's subscribers */
-    xcd_keeper *keeper; /* kept channels (keeper.c); NULL but in dom0 */
-    bool watch_release; /* @releaseDomain is watched */
+    xcd_events *events;     /* the lifecycle event stream's subscribers */
+    xcd_keeper *keeper;     /* kept channels (keeper.c); NULL but in dom0 */
+    bool watch_release;     /* @releaseDomain is watched */
+    bool watch_intro;       /* @introduceDomain is watched */
+    unsigned int *building; /* domains with devices, not yet introduced */
+    unsigned int nbuilding, building_cap;
     bool stopping;
     bool xenstore_lost; /* the daemon stops with a failure */
 } xcd_daemon;

@@ -5,25 +5,35 @@
  * restart, xl restore, an incoming xl migrate) from the configuration
  * libxl keeps for it, which has no channels (xl-channel create passes
  * channel=[]) but carries the kept set in its c_info.xsdata: libxl writes
- * it to /local/domain/D/xenchannel/<devid> before it introduces the new
- * domain (libxl-channel/keep.c says more). On @introduceDomain the daemon
- * of the toolstack domain looks at every domain and attaches each kept
- * channel the domain lacks, as `xl-channel attach` would; the guest sees
- * them as hot-plugged (or at boot, if it is still paused).
+ * it to /local/domain/D/xenchannel/<devid> in the transaction that makes
+ * the domain's nodes, /vm/<uuid> included (libxl__domain_make;
+ * libxl-channel/keep.c says more). The keeper of the toolstack domain's
+ * daemon watches /vm: when a domain's nodes appear it attaches each kept
+ * channel the domain lacks, as `xl-channel attach` would, while libxl is
+ * still building the domain (loading its kernel, or the saved memory of
+ * `xl restore` and of a migration). A resumed guest looks for the devices
+ * it had the moment it runs again, and Linux gives up for good on one
+ * whose directory is missing then: @introduceDomain, which comes just
+ * before xl unpauses the domain, is too late for it. The guest sees them
+ * as hot-plugged (or at boot, if it is still paused); the daemon serves
+ * them once the domain is introduced (daemon.c).
  *
- * Only a daemon in domain 0 does this: @introduceDomain reaches only
- * privileged connections, and only they may read /local/domain/D of
- * other domains. It writes the channel of a driver domain backend too
- * (the layout, as xl-channel does); that domain's daemon serves it.
+ * Only a daemon in domain 0 does this: only privileged connections may
+ * read /local/domain/D of other domains. It writes the channel of a
+ * driver domain backend too (the layout, as xl-channel does); that
+ * domain's daemon serves it.
  *
  * Each build of a domain is looked at once: it is known by its domid, its
  * /local/domain/D/vm and the start_time libxl writes there just before it
- * introduces the domain (another at each build). So a domain being
- * destroyed, whose devices go before the domain does, never gets its
- * channels back meanwhile, and a domid used again is a new build. A build
- * with an attach that failed is looked at again at the next
- * @introduceDomain (a driver domain that starts later is one); the
- * failure is logged as a warning once per channel, then at debug level.
+ * introduces the domain (another at each build), so a build is looked at
+ * when it is made and again, to no effect, when it is introduced. A domain
+ * being destroyed is left alone: its devices go first (same mark, looked
+ * at before), then its /vm/<uuid> (a mark without a /vm/<uuid> is not a
+ * build), then the rest. A build with an attach that failed is looked at
+ * again at the next change (a driver domain that starts later is one);
+ * the failure is logged as a warning once per channel, then at debug
+ * level. Watch events come in bursts (one per node of a transaction):
+ * the scan runs once per burst (xcd_keeper_flush).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +42,7 @@
 #include "keeper.h"
 #include "log.h"
 
-#define TOKEN_INTRO "intro"
+#define TOKEN_VM "keep/vm"
 
 /* The (domid, devid) whose failure was logged as a warning. */
 struct keeper_failed {
@@ -53,6 +63,7 @@ struct xcd_keeper {
     struct keeper_seen *seen; /* the builds of the last scan */
     unsigned int nseen;
     bool scan_failed; /* an attach of this scan failed */
+    bool scan_wanted; /* an event since the last scan */
 };
 
 static bool failed_known(xcd_keeper *k, unsigned int domid, int devid)
@@ -119,21 +130,28 @@ static void report(void *arg, uint32_t domid, int devid, const char *spec,
 }
 
 /* What tells this build of domid from another: "<vm> <start_time>"
- * (malloc'd; NULL when out of memory). */
+ * (malloc'd), or NULL when out of memory or when the domain is being
+ * destroyed (its /vm/<uuid> is gone). */
 static char *build_mark(xcd_daemon *d, unsigned long domid)
 {
     char *path = xch__sprintf("/local/domain/%lu/vm", domid);
-    char *vm = NULL, *start = NULL, *mark;
+    char *vm = NULL, *uuid = NULL, *start = NULL, *mark = NULL;
 
     if (path)
         xch__xs_read(d->xctx, XBT_NULL, path, &vm);
+    free(path);
+    path = vm ? xch__sprintf("%s/uuid", vm) : NULL;
+    if (vm && (!path || xch__xs_read(d->xctx, XBT_NULL, path, &uuid) || !uuid))
+        goto out;
     free(path);
     path = vm ? xch__sprintf("%s/start_time", vm) : NULL;
     if (path)
         xch__xs_read(d->xctx, XBT_NULL, path, &start);
     mark = xch__sprintf("%s %s", vm ? vm : "", start ? start : "");
+out:
     free(path);
     free(vm);
+    free(uuid);
     free(start);
     return mark;
 }
@@ -213,10 +231,10 @@ int xcd_keeper_start(xcd_daemon *d)
         return XCH_ERROR_NOMEM;
     /* The watch fires once when set: that first event scans every
      * domain, which covers a daemon (re)started after a rebuild. */
-    if (!xs_watch(d->xs, "@introduceDomain", TOKEN_INTRO)) {
+    if (!xs_watch(d->xs, "/vm", TOKEN_VM)) {
         xcd_log(LOG_WARNING,
-                "cannot watch @introduceDomain: kept channels are not "
-                "attached again when a domain is rebuilt");
+                "cannot watch /vm: kept channels are not attached again "
+                "when a domain is rebuilt");
         free(d->keeper);
         d->keeper = NULL;
     }
@@ -225,11 +243,25 @@ int xcd_keeper_start(xcd_daemon *d)
 
 bool xcd_keeper_event(xcd_daemon *d, const char *token)
 {
-    if (strcmp(token, TOKEN_INTRO) != 0)
+    if (strcmp(token, TOKEN_VM) != 0)
         return false;
     if (d->keeper)
-        keeper_scan(d);
+        d->keeper->scan_wanted = true;
     return true;
+}
+
+void xcd_keeper_domain_introduced(xcd_daemon *d)
+{
+    if (d->keeper)
+        d->keeper->scan_wanted = true;
+}
+
+void xcd_keeper_flush(xcd_daemon *d)
+{
+    if (!d->keeper || !d->keeper->scan_wanted)
+        return;
+    d->keeper->scan_wanted = false;
+    keeper_scan(d);
 }
 
 void xcd_keeper_stop(xcd_daemon *d)
@@ -237,7 +269,7 @@ void xcd_keeper_stop(xcd_daemon *d)
     if (!d->keeper)
         return;
     if (d->xs)
-        xs_unwatch(d->xs, "@introduceDomain", TOKEN_INTRO);
+        xs_unwatch(d->xs, "/vm", TOKEN_VM);
     free(d->keeper->failed);
     seen_free(d->keeper->seen, d->keeper->nseen);
     free(d->keeper);

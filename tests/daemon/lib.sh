@@ -106,12 +106,12 @@ stop_daemon() {
 
 # Starts the guest simulator of domain $1 serving channels in directory
 # $2; its progress lines are readable on fd $3 (a number 3..9).
-start_guest() { # DOMID DIR FD
+start_guest() { # DOMID DIR FD [GUESTSIM-OPTION...]
     mkdir -p "$2"
     mkfifo "$tmp/gs-$1.out"
     (
         eval "$("$xenhost" guest-env "$host" "$1" --preload)"
-        exec "$out/bin/xch-guestsim" --dir "$2" --foreground
+        exec "$out/bin/xch-guestsim" --dir "$2" --foreground "${@:4}"
     ) >"$tmp/gs-$1.out" 2>>"$tmp/guestsim-$1.err" &
     dt_pids+=($!)
     eval "exec $3<\"$tmp/gs-$1.out\""

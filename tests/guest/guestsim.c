@@ -31,6 +31,14 @@
  * "closed NAME", "removed NAME", "corrupt NAME", where NAME is
  * "console/N" for a channel without a valid name, and "failed console/N"
  * for a device whose backend is missing (it goes Closing, as in Linux).
+ *
+ * --resume N,...: the guest resumes after `xl restore` (or a migration)
+ * with the devices device/console/N it had, as Linux's xenbus_dev_resume
+ * and hvc_xen's resume do: each one reads its other end again and, if it
+ * can, connects with a fresh ring whatever its FE state. One whose
+ * directory or backend is missing prints "failed console/N" and stays a
+ * dead device that no later change of its node brings back, only its
+ * removal ("removed console/N"), as in Linux.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -86,6 +94,7 @@ struct console {
     xch_ring ring;
     bool watching;
     bool broken; /* corrupt ring: no more traffic */
+    bool stale;  /* failed to resume: a dead device until its node goes */
     int listen_fd;
     int client_fd;
     bool rd_eof;  /* the client sent EOF */
@@ -110,10 +119,13 @@ typedef struct sim {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: xch-guestsim --dir DIR [--domid D] [--foreground]\n"
+            "usage: xch-guestsim --dir DIR [--domid D] [--resume N,...] "
+            "[--foreground]\n"
             "Plays the guest's PV console frontend for every channel of\n"
             "domain D (default: the xenstore `domid` key of the caller) and\n"
-            "serves each connected channel on the unix socket DIR/NAME.\n");
+            "serves each connected channel on the unix socket DIR/NAME.\n"
+            "--resume: first resume the devices device/console/N, as a\n"
+            "restored guest does.\n");
 }
 
 /* ---- ring page, event channel and xenstore keys ---- */
@@ -444,8 +456,9 @@ static int fe_read_uint(sim *s, const console *c, const char *key,
 
 /* Like Linux's xenbus probe and hvc_xen's: a device whose FE state is
  * Initialising gets a ring; NULL when node is not (or no longer) a device
- * to run. */
-static console *console_probe(sim *s, const char *node)
+ * to run. Resuming, any FE state will do, and a device that cannot read
+ * its other end is kept as a stale one. */
+static console *console_probe(sim *s, const char *node, bool resuming)
 {
     console *c = NULL, *other;
     unsigned long state, backend_id;
@@ -476,8 +489,9 @@ static console *console_probe(sim *s, const char *node)
             goto out;
         }
     }
-    if (fe_read_uint(s, c, "state", XenbusStateReconfigured, &state) ||
-        state != XenbusStateInitialising)
+    if (!resuming &&
+        (fe_read_uint(s, c, "state", XenbusStateReconfigured, &state) ||
+         state != XenbusStateInitialising))
         goto out;
     /* As xenbus_read_otherend_details: without backend-id, backend and a
      * readable backend directory the device fails (and goes Closing). */
@@ -485,8 +499,15 @@ static console *console_probe(sim *s, const char *node)
     if (fe_read_uint(s, c, "backend-id", MAX_DOMID, &backend_id) || !c->be ||
         c->be[0] != '/' || !(val = xs_read(s->xs, XBT_NULL, c->be, &len))) {
         gs_log(LOG_ERR, "%s: unable to read the other end", c->fe);
-        gs_switch_state(s->xs, c->fe, XenbusStateClosing);
         gs_status("failed console/%s", node);
+        if (resuming) {
+            c->stale = true;
+            c->name = gs_sprintf("console/%s", node);
+            c->next = s->consoles;
+            s->consoles = c;
+            return c;
+        }
+        gs_switch_state(s->xs, c->fe, XenbusStateClosing);
         goto out;
     }
     free(val);
@@ -547,6 +568,8 @@ static void scan_node(sim *s, const char *node)
         val = xs_read(s->xs, XBT_NULL, c->fe, &len);
         exists = val != NULL || errno != ENOENT;
         free(val);
+        if (exists && c->stale)
+            return;
         if (exists) {
             char *p = gs_sprintf("%s/state", c->fe);
 
@@ -568,7 +591,18 @@ static void scan_node(sim *s, const char *node)
         if (!exists)
             return;
     }
-    console_probe(s, node);
+    console_probe(s, node, false);
+}
+
+/* The devices of a restored guest resume before anything else runs;
+ * list is "N,N,...". */
+static void resume_all(sim *s, char *list)
+{
+    char *node, *save = NULL;
+
+    for (node = strtok_r(list, ",", &save); node;
+         node = strtok_r(NULL, ",", &save))
+        console_probe(s, node, true);
 }
 
 static void scan_all(sim *s)
@@ -577,9 +611,11 @@ static void scan_all(sim *s)
     char **nodes = xs_directory(s->xs, XBT_NULL, s->base, &n);
     console *c, *next;
 
+    /* A stale device changes only with an event on its own node. */
     for (c = s->consoles; c; c = next) {
         next = c->next;
-        scan_node(s, c->node);
+        if (!c->stale)
+            scan_node(s, c->node);
     }
     for (i = 0; nodes && i < n; i++)
         scan_node(s, nodes[i]);
@@ -832,11 +868,13 @@ int main(int argc, char **argv)
         {"dir", required_argument, NULL, 'd'},
         {"domid", required_argument, NULL, 'i'},
         {"foreground", no_argument, NULL, 'f'},
+        {"resume", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     sim s = {.sigfd = -1};
     bool foreground = false, have_domid = false;
+    char *resume = NULL;
     sigset_t mask;
     struct stat st;
     int opt, rc = 1;
@@ -859,6 +897,9 @@ int main(int argc, char **argv)
             break;
         case 'f':
             foreground = true;
+            break;
+        case 'r':
+            resume = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -907,6 +948,8 @@ int main(int argc, char **argv)
                strerror(errno));
         goto out;
     }
+    if (resume)
+        resume_all(&s, resume);
     scan_all(&s);
     gs_status("ready");
     rc = run(&s);

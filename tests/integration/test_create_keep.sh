@@ -130,14 +130,55 @@ d3=$("$XL" reboot web) && wait_chans "$d3" 1 3 &&
     [ "$(chans web)" = "1:org.test.agent 3:org.test.extra" ]
 ok "a second reboot brings back the changed set"
 
-# save, then restore: the save image carries the configuration.
+# save, then restore: the save image carries the configuration. libxl
+# makes the restored domain's nodes, loads its memory, introduces the
+# domain and unpauses it, and the guest resumes at once, looking for the
+# devices it had: Linux gives up for good on one whose directory is
+# missing then. The stand-in's build step stands for the memory load: it
+# waits for the kept channels' directories (on a host that leaves them to
+# the introduction, it waits in vain and the restore fails), notes the
+# backend states, and lets a bystander guest die meanwhile: a
+# @releaseDomain while the restored domain is not introduced yet.
 "$XL" save web "$tmp/web.save" && ! "$XL" domid web 2>/dev/null
 ok "save: the domain is gone"
 grep -q '"xenchannel/3": "name=org.test.extra,connection=pty"' "$tmp/web.save"
 ok "the save image carries the set"
-d4=$("$XL" restore "$tmp/web.save") && wait_chans "$d4" 1 3 &&
+by=$("$xenhost" domain-create "$host" bystander) &&
+    add_channel "$by" 1 org.test.by socket "$tmp/by.sock" 65536 &&
+    "$xt" wait-path "$tmp/by.sock"
+ok "a bystander guest with a channel of its own"
+cat >"$tmp/build.sh" <<EOF
+d=\$XENHOST_DOMID
+XCD_TEST_TIMEOUT=30 "$xt" wait-xs /local/domain/\$d/device/console/1/state 1 &&
+    XCD_TEST_TIMEOUT=30 "$xt" wait-xs /local/domain/\$d/device/console/3/state 1 &&
+    echo \$d >"$tmp/build.domid" &&
+    "$xenhost" domain-state "$host" "$by" gone && "$xenhost" virq "$host" &&
+    "$xt" wait-log "$tmp/xenchanneld.err" "domain $by is gone" &&
+    xenstore-read "$(be_path '$d' 1)/state" "$(be_path '$d' 3)/state" >"$tmp/build.be"
+EOF
+d4=$(XL_STANDIN_BUILD="sh $tmp/build.sh" "$XL" restore "$tmp/web.save" 2>"$tmp/restore.err") ||
+    cat "$tmp/restore.err" >&2
+[ -n "$d4" ] && [ "$(cat "$tmp/build.domid")" = "$d4" ]
+ok "restore: the kept channels are written while the domain is built, before it is introduced"
+[ "$(tr '\n' ' ' <"$tmp/build.be")" = "1 1 " ]
+ok "xenchanneld leaves them alone until then (backend state 1)"
+start_guest "$d4" "$tmp/g4" 3 --resume 1,3,5 || bail "guest simulator of $d4"
+wait_lines 3 "connected org.test.agent" "connected org.test.extra" &&
+    grep -q "device/console/5: unable to read the other end" "$tmp/guestsim-$d4.err"
+ok "the guest resumes at once: 1 and 3 connect; 5, which it had and is gone, fails as in Linux"
+"$xt" wait-xs "$(be_path "$d4" 1)/state" 4 && "$xt" wait-xs "$(be_path "$d4" 3)/state" 4 &&
     [ "$(chans web)" = "1:org.test.agent 3:org.test.extra" ]
-ok "restore: the channels come back"
+ok "xenchanneld serves both from the introduction on"
+! grep -q "domain $d4 is gone" "$tmp/xenchanneld.err" &&
+    "$xenhost" domain-destroy "$host" "$by"
+ok "the bystander's @releaseDomain did not take the restored domain's channels"
+"$xt" wait-path "$tmp/agent.sock" &&
+    python3 "$src/tests/guest/chanclient.py" pair "$tmp/agent.sock" 65536 \
+        --peer "$tmp/g4/org.test.agent"
+ok "bytes flow both ways through the resumed channel"
+kill "${dt_pids[-1]}" && wait "${dt_pids[-1]}" 2>/dev/null
+unset 'dt_pids[-1]'
+exec 3<&-
 
 # migration: another host (testbed) with its own xenchanneld.
 host2=$tmp/host2

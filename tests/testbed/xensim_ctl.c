@@ -7,11 +7,15 @@
  *                             dom0's xenstore port and page
  *   dom0-setup                dom0's nodes, once xenstored runs
  *   domain-state D STATE      running | shutdown | dying | gone
- *   introduce D NAME PORT [UUID [KEY=VALUE...]]
- *                             a guest's nodes as libxl writes them (its
- *                             /vm/UUID with start_time, and each KEY=VALUE of
- * c_info.xsdata under /local/domain/D), then INTRODUCE with its xenstore event
- * channel destroy D                 as `xl destroy`: devices, table, RELEASE,
+ *   make D NAME [UUID [KEY=VALUE...]]
+ *                             a guest's nodes as libxl__domain_make writes
+ *                             them in one transaction (its /vm/UUID, and
+ *                             each KEY=VALUE of c_info.xsdata under
+ *                             /local/domain/D)
+ *   introduce D PORT          as libxl__build_post: /vm/UUID/start_time, then
+ *                             INTRODUCE with the guest's xenstore event
+ *                             channel
+ *   destroy D                 as `xl destroy`: devices, table, RELEASE,
  *                             the domain's nodes
  *   virq [VIRQ [D]]           raise a VIRQ (default VIRQ_DOM_EXC of dom0)
  */
@@ -220,8 +224,8 @@ static bool name_taken(struct xs_handle *xsh, xs_transaction_t t,
     return taken;
 }
 
-/* What introduce writes beyond the name: the UUID (NULL: none) and
- * xsdata's KEY=VALUE strings. */
+/* What make writes beyond the name: the UUID (NULL: none) and xsdata's
+ * KEY=VALUE strings. */
 static const char *guest_uuid;
 static char **guest_xsdata;
 static int guest_nxsdata;
@@ -233,8 +237,7 @@ static bool guest_vm_nodes(struct xs_handle *xsh, xs_transaction_t t,
                            uint32_t domid, const char *dom, const char *name,
                            const char *perms)
 {
-    char vm[PATH_LEN], path[PATH_LEN], start[48];
-    struct timeval now;
+    char vm[PATH_LEN], path[PATH_LEN];
     int i;
 
     if (guest_uuid) {
@@ -246,14 +249,6 @@ static bool guest_vm_nodes(struct xs_handle *xsh, xs_transaction_t t,
             return false;
         fmt_path(path, "%s/name", vm);
         if (!put(xsh, t, path, name, NULL))
-            return false;
-        /* libxl__build_post writes it just before INTRODUCE, anew at
-         * each build of the domain. */
-        gettimeofday(&now, NULL);
-        snprintf(start, sizeof(start), "%lld.%02ld", (long long)now.tv_sec,
-                 (long)now.tv_usec / 10000);
-        fmt_path(path, "%s/start_time", vm);
-        if (!put(xsh, t, path, start, NULL))
             return false;
         fmt_path(path, "%s/vm", dom);
         if (!put(xsh, t, path, vm, NULL))
@@ -312,7 +307,53 @@ static bool guest_nodes(struct xs_handle *xsh, xs_transaction_t t,
     return put(xsh, t, path, "", "n0");
 }
 
-static int cmd_introduce(const char *d, const char *name, const char *port)
+static int cmd_make(const char *d, const char *name)
+{
+    struct xs_handle *xsh;
+    uint32_t domid;
+    int rc = 0;
+
+    if (parse_domid(d, &domid))
+        return 1;
+    if (domid == 0) {
+        fprintf(stderr, "xensim-ctl: domain 0 cannot be made\n");
+        return 1;
+    }
+    xsh = xs_connect();
+    if (!xsh)
+        return 1;
+    if (!in_txn(xsh, guest_nodes, domid, name)) {
+        fprintf(stderr, "xensim-ctl: writing domain %u's nodes: %s\n", domid,
+                strerror(errno));
+        rc = 1;
+    }
+    xs_close(xsh);
+    return rc;
+}
+
+/* libxl__build_post writes start_time just before INTRODUCE, anew at each
+ * build of the domain. */
+static bool write_start_time(struct xs_handle *xsh, uint32_t domid)
+{
+    char path[PATH_LEN], start[48], *vm;
+    struct timeval now;
+    unsigned int len;
+    bool ok;
+
+    fmt_path(path, "/local/domain/%u/vm", domid);
+    vm = xs_read(xsh, XBT_NULL, path, &len);
+    if (!vm)
+        return errno == ENOENT; /* a domain without /vm */
+    gettimeofday(&now, NULL);
+    snprintf(start, sizeof(start), "%lld.%02ld", (long long)now.tv_sec,
+             (long)now.tv_usec / 10000);
+    fmt_path(path, "%s/start_time", vm);
+    ok = put(xsh, XBT_NULL, path, start, NULL);
+    free(vm);
+    return ok;
+}
+
+static int cmd_introduce(const char *d, const char *port)
 {
     struct xs_handle *xsh = NULL;
     uint32_t domid, evtchn;
@@ -327,8 +368,8 @@ static int cmd_introduce(const char *d, const char *name, const char *port)
     xsh = xs_connect();
     if (!xsh)
         return 1;
-    if (!in_txn(xsh, guest_nodes, domid, name)) {
-        fprintf(stderr, "xensim-ctl: writing domain %u's nodes: %s\n", domid,
+    if (!write_start_time(xsh, domid)) {
+        fprintf(stderr, "xensim-ctl: start_time of domain %u: %s\n", domid,
                 strerror(errno));
         goto out;
     }
@@ -488,7 +529,8 @@ static int cmd_virq(const char *v, const char *d)
 static int usage(void)
 {
     fprintf(stderr, "usage: xensim-ctl init | dom0-setup | domain-state D "
-                    "STATE | introduce D NAME PORT [UUID [KEY=VALUE...]] | "
+                    "STATE | make D NAME [UUID [KEY=VALUE...]] | "
+                    "introduce D PORT | "
                     "destroy D | virq "
                     "[VIRQ [D]]\n");
     return 2;
@@ -504,13 +546,15 @@ int main(int argc, char **argv)
         return cmd_dom0_setup();
     if (!strcmp(cmd, "domain-state") && argc == 4)
         return cmd_domain_state(argv[2], argv[3]);
-    if (!strcmp(cmd, "introduce") && argc >= 5) {
-        if (argc >= 6 && *argv[5])
-            guest_uuid = argv[5];
-        guest_xsdata = argv + 6;
-        guest_nxsdata = argc > 6 ? argc - 6 : 0;
-        return cmd_introduce(argv[2], argv[3], argv[4]);
+    if (!strcmp(cmd, "make") && argc >= 4) {
+        if (argc >= 5 && *argv[4])
+            guest_uuid = argv[4];
+        guest_xsdata = argv + 5;
+        guest_nxsdata = argc > 5 ? argc - 5 : 0;
+        return cmd_make(argv[2], argv[3]);
     }
+    if (!strcmp(cmd, "introduce") && argc == 4)
+        return cmd_introduce(argv[2], argv[3]);
     if (!strcmp(cmd, "destroy") && argc == 3)
         return cmd_destroy(argv[2]);
     if (!strcmp(cmd, "virq") && argc <= 4)
