@@ -271,4 +271,22 @@ sed 's/held/shown/' "$tmp/p.cfg" >"$tmp/c.cfg"
     grep -qx "xl-standin: console of domain $dc (shown)" "$tmp/out" && ! paused "$dc"
 ok "-c: unpaused, then xl console on it"
 
+# ---- a domain being destroyed ----------------------------------------------
+# libxl's destroy removes the devices, then /vm/<uuid>, then the domain's
+# nodes (kept set included). In between, the domain lacks its kept
+# channels and its mark has changed: it must not get them back. Here the
+# first two steps by hand, then a domain made with a kept set of its own,
+# whose channel coming back shows the daemon has looked at everything.
+logged=$(wc -l <"$tmp/xenchanneld.err")
+dd=$(domid shown) && uuid=$(xenstore-read "/local/domain/$dd/vm") &&
+    xenstore-rm "$(fe_path "$dd" 1)" "$(be_path "$dd" 1)" "/libxl/$dd/device/console/1" &&
+    xenstore-rm "$uuid" && [ -n "$(kept_xs "$dd")" ]
+ok "a domain halfway through libxl's destroy: devices and /vm gone, its set still there"
+dn=$("$xenhost" domain-create "$host" next --xsdata "xenchannel/1=name=org.next,connection=pty") &&
+    "$xt" wait-log "$tmp/xenchanneld.err" "domain $dn: channel 1 attached again"
+ok "a domain made meanwhile gets its kept channel"
+! xenstore-read "$(be_path "$dd" 1)/state" 2>/dev/null &&
+    ! tail -n "+$((logged + 1))" "$tmp/xenchanneld.err" | grep -q "domain $dd: channel 1 attached again"
+ok "the one being destroyed does not get its channel back"
+
 dt_done
