@@ -193,17 +193,19 @@ static void keeper_scan(xcd_daemon *d)
         mark = build_mark(d, domid);
         if (!mark)
             continue;
-        for (j = 0; j < k->nseen; j++)
-            if (k->seen[j].domid == domid && !strcmp(k->seen[j].mark, mark))
-                break;
+        for (j = 0; j < k->nseen && k->seen[j].domid != domid; j++)
+            ;
         seen[nseen].domid = (unsigned int)domid;
         seen[nseen].mark = mark;
-        if (j < k->nseen && !k->seen[j].retry) {
+        if (j < k->nseen && !strcmp(k->seen[j].mark, mark) &&
+            !k->seen[j].retry) {
             nseen++;
             continue; /* this build was looked at */
         }
+        /* A domain new to us; one made earlier and now introduced keeps
+         * its failures known (logged once). */
         if (j == k->nseen)
-            failed_forget(k, (unsigned int)domid, -1); /* a new build */
+            failed_forget(k, (unsigned int)domid, -1);
         k->scan_failed = false;
         xch_keep_restore(d->xctx, (uint32_t)domid, report, d);
         seen[nseen].retry = k->scan_failed;

@@ -282,11 +282,20 @@ dd=$(domid shown) && uuid=$(xenstore-read "/local/domain/$dd/vm") &&
     xenstore-rm "$(fe_path "$dd" 1)" "$(be_path "$dd" 1)" "/libxl/$dd/device/console/1" &&
     xenstore-rm "$uuid" && [ -n "$(kept_xs "$dd")" ]
 ok "a domain halfway through libxl's destroy: devices and /vm gone, its set still there"
-dn=$("$xenhost" domain-create "$host" next --xsdata "xenchannel/1=name=org.next,connection=pty") &&
+dn=$("$xenhost" domain-create "$host" next --xsdata "xenchannel/1=name=org.next,connection=pty" \
+    --xsdata "xenchannel/2=name=org.ghost,connection=pty,backend=ghost") &&
     "$xt" wait-log "$tmp/xenchanneld.err" "domain $dn: channel 1 attached again"
 ok "a domain made meanwhile gets its kept channel"
 ! xenstore-read "$(be_path "$dd" 1)/state" 2>/dev/null &&
     ! tail -n "+$((logged + 1))" "$tmp/xenchanneld.err" | grep -q "domain $dd: channel 1 attached again"
 ok "the one being destroyed does not get its channel back"
+# Its channel 2 cannot be attached (no domain 'ghost'): looked at when the
+# domain is made and when it is introduced, said once. One more domain
+# shows the daemon has looked at everything before.
+ds=$("$xenhost" domain-create "$host" sync --xsdata "xenchannel/1=name=org.sync,connection=pty") &&
+    "$xt" wait-log "$tmp/xenchanneld.err" "domain $ds: channel 1 attached again" &&
+    [ "$(grep -c "domain $dn: kept channel 2 .*cannot be attached" "$tmp/xenchanneld.err")" = 1 ] ||
+    { show "$tmp/xenchanneld.err"; false; }
+ok "a kept channel that cannot be attached is warned about once"
 
 dt_done
