@@ -141,11 +141,8 @@ static void scan_domain(xcd_daemon *d, unsigned int domid)
         if (xch__parse_ulong(devs[i], XCH_CHANNEL_DEVID_MAX, &devid) ||
             devid == 0)
             continue;
-        c = xcd_registry_find(&d->reg, domid, (unsigned int)devid);
-        if (c) {
-            xcd_channel_update(c);
-            continue;
-        }
+        if (xcd_registry_find(&d->reg, domid, (unsigned int)devid))
+            continue; /* updated above */
         if (building < 0)
             building = domain_being_built(d, domid);
         if (building) {
