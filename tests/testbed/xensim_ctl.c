@@ -81,6 +81,18 @@ static int parse_domid(const char *s, uint32_t *domid)
     return 0;
 }
 
+/* A guest's domid: any but 0 (dom0 cannot be what is done here). */
+static int parse_guest_domid(const char *s, const char *what, uint32_t *domid)
+{
+    if (parse_domid(s, domid))
+        return -1;
+    if (*domid == 0) {
+        fprintf(stderr, "xensim-ctl: domain 0 cannot be %s\n", what);
+        return -1;
+    }
+    return 0;
+}
+
 static int write_file(const char *dir, const char *name, const void *data,
                       size_t len, size_t size)
 {
@@ -313,12 +325,8 @@ static int cmd_make(const char *d, const char *name)
     uint32_t domid;
     int rc = 0;
 
-    if (parse_domid(d, &domid))
+    if (parse_guest_domid(d, "made", &domid))
         return 1;
-    if (domid == 0) {
-        fprintf(stderr, "xensim-ctl: domain 0 cannot be made\n");
-        return 1;
-    }
     xsh = xs_connect();
     if (!xsh)
         return 1;
@@ -359,12 +367,9 @@ static int cmd_introduce(const char *d, const char *port)
     uint32_t domid, evtchn;
     int rc = 1;
 
-    if (parse_domid(d, &domid) || parse_domid(port, &evtchn))
+    if (parse_guest_domid(d, "introduced", &domid) ||
+        parse_domid(port, &evtchn))
         return 1;
-    if (domid == 0) {
-        fprintf(stderr, "xensim-ctl: domain 0 cannot be introduced\n");
-        return 1;
-    }
     xsh = xs_connect();
     if (!xsh)
         return 1;
@@ -449,12 +454,8 @@ static int cmd_destroy(const char *d)
     uint32_t domid;
     int rc;
 
-    if (parse_domid(d, &domid))
+    if (parse_guest_domid(d, "destroyed", &domid))
         return 1;
-    if (domid == 0) {
-        fprintf(stderr, "xensim-ctl: domain 0 cannot be destroyed\n");
-        return 1;
-    }
     xsh = xs_connect();
     if (!xsh)
         return 1;

@@ -239,14 +239,7 @@ t_a_restart() {
     IFS= read -r -t 30 line <&9 || rx_fail "no bytes from the guest"
     rx_log "reader: $line"
     old=$(cat "$RX_RUN/xcd.pid")
-    kill -TERM "$old"
-    # Polled, bounded: the old daemon is not our child, nothing to wait on.
-    i=0
-    while [ -e "/proc/$old" ] && [ $i -lt 200 ]; do
-        usleep 50000
-        i=$((i + 1))
-    done
-    [ ! -e "/proc/$old" ] || rx_fail "xenchanneld $old did not exit on SIGTERM"
+    xcd_stop || rx_fail "xenchanneld $old did not exit on SIGTERM"
     rx_log "xenchanneld $old exited; starting a new one"
     xcd_start || rx_fail "the new daemon did not start"
     rx_log "new xenchanneld $(cat "$RX_RUN/xcd.pid")"
@@ -742,15 +735,7 @@ t_k_latedaemon() {
     old=$(domid_of rxk)
     gx rxk 'killall -q rxtool; true'
     xl save rxk "$RX_RUN/rxk.save"
-    pid=$(cat "$RX_RUN/xcd.pid")
-    kill -TERM "$pid"
-    # Polled, bounded: the daemon is not our child, nothing to wait on.
-    i=0
-    while [ -e "/proc/$pid" ] && [ $i -lt 200 ]; do
-        usleep 50000
-        i=$((i + 1))
-    done
-    [ ! -e "/proc/$pid" ] || rx_fail "xenchanneld $pid did not exit on SIGTERM"
+    xcd_stop || rx_fail "xenchanneld did not exit on SIGTERM"
     xl restore "$RX_RUN/rxk.save" || rx_fail "xl restore failed"
     rm -f "$RX_RUN/rxk.save"
     xl domid rxk >"$RX_RUN/rxk.domid"

@@ -120,6 +120,19 @@ xcd_start() {
     echo "$pid" >"$RX_RUN/xcd.pid"
 }
 
+# SIGTERM to xenchanneld; returns once it is gone (polled, bounded: it is
+# not our child, nothing to wait on), fails if it does not go in 10 s.
+xcd_stop() {
+    _pid=$(cat "$RX_RUN/xcd.pid")
+    kill -TERM "$_pid"
+    _i=0
+    while [ -e "/proc/$_pid" ] && [ $_i -lt 200 ]; do
+        usleep 50000
+        _i=$((_i + 1))
+    done
+    [ ! -e "/proc/$_pid" ]
+}
+
 xcd_fds() {
     set -- "/proc/$(cat "$RX_RUN/xcd.pid")/fd"/*
     echo $#
