@@ -637,6 +637,20 @@ static bool update_now(xcd_channel *c)
     free(state_s);
     free(online_s);
 
+    /* We left it Closed; only a toolstack writes Initialising: the device
+     * was removed and created anew before we looked (a detach and an
+     * attach of the same devid in quick succession). */
+    if (c->guest.state == XCH_GUEST_SIDE_DETACHED &&
+        be_state == XenbusStateInitialising) {
+        xcd_daemon *d = c->d;
+        unsigned int domid = c->domid, devid = c->devid;
+
+        xcd_log(LOG_INFO, "%s: removed and created again", c->be);
+        xcd_channel_remove(c, "removed");
+        xcd_channel_create(d, domid, devid);
+        return false;
+    }
+
     xcd_guest_step(c, be_state, online, host_flushed(c));
     if (c->guest.page)
         pump(c); /* what the ring holds: after a connect or an adoption */

@@ -118,6 +118,18 @@ python3 "$client" pair "$chans/org.test.daemon" 100000 \
     --peer "$tmp/host.sock"
 ok "and carries data"
 
+# Once more, with the daemon stopped (SIGSTOP) across the removal and the
+# re-creation: it looks only when the device is there again.
+xenstore-write "$be/online" 0 "$be/state" 5
+wait_line 4 "closed org.test.daemon" && wait_key "$be/state" 6 &&
+    kill -STOP "$d_pid" && xenstore-rm "$fe" && xenstore-rm "$be" &&
+    wait_line 4 "removed org.test.daemon" && add_channel org.test.daemon &&
+    kill -CONT "$d_pid" && wait_line 4 "connected org.test.daemon"
+ok "removed and created again while the daemon did not look: it connects"
+python3 "$client" pair "$chans/org.test.daemon" 100000 \
+    --peer "$tmp/host.sock"
+ok "and carries data"
+
 # The whole system: the toolstack command attaches and detaches.
 xlc() {
     (
